@@ -23,17 +23,25 @@ final class ConfigTable {
   private final ObjectNode node; // null when the table is absent from the file
   private final EnvOverrides env;
   private final List<String> ignored;
+  private final Set<String> schema; // every value key read so far, by dotted path
   private final Set<String> known = new HashSet<>();
 
-  private ConfigTable(String path, ObjectNode node, EnvOverrides env, List<String> ignored) {
+  private ConfigTable(
+      String path, ObjectNode node, EnvOverrides env, List<String> ignored, Set<String> schema) {
     this.path = path;
     this.node = node;
     this.env = env;
     this.ignored = ignored;
+    this.schema = schema;
   }
 
-  static ConfigTable root(ObjectNode node, EnvOverrides env, List<String> ignored) {
-    return new ConfigTable("", node, env, ignored);
+  /**
+   * @param ignored collects the dotted paths of present keys that are accepted but unused
+   * @param schema collects the dotted path of every value key the getters ask for
+   */
+  static ConfigTable root(
+      ObjectNode node, EnvOverrides env, List<String> ignored, Set<String> schema) {
+    return new ConfigTable("", node, env, ignored, schema);
   }
 
   String keyOf(String key) {
@@ -47,7 +55,7 @@ final class ConfigTable {
     if (n != null && !n.isObject()) {
       throw new ConfigException(keyOf(key), keyOf(key) + " must be a table, got " + describe(n));
     }
-    return new ConfigTable(keyOf(key), (ObjectNode) n, env, ignored);
+    return new ConfigTable(keyOf(key), (ObjectNode) n, env, ignored, schema);
   }
 
   String string(String key, String def) {
@@ -170,6 +178,7 @@ final class ConfigTable {
 
   private Raw raw(String key) {
     known.add(key);
+    schema.add(keyOf(key));
     EnvOverrides.Var v = env.take(keyOf(key));
     if (v != null) return new Raw(null, v);
     JsonNode n = node == null ? null : node.get(key);

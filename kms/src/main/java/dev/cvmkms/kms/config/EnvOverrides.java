@@ -20,12 +20,19 @@ final class EnvOverrides {
   /** One variable: its name (for messages) and raw value. */
   record Var(String name, String value) {}
 
+  private final Map<String, String> env;
   private final Map<String, Var> byPath;
   private final Map<String, Var> unused;
 
-  private EnvOverrides(Map<String, Var> byPath) {
+  private EnvOverrides(Map<String, String> env, Map<String, Var> byPath) {
+    this.env = env;
     this.byPath = byPath;
     this.unused = new TreeMap<>(byPath);
+  }
+
+  /** The whole environment, for the few variables outside the scheme (dstack's admin token). */
+  Map<String, String> env() {
+    return env;
   }
 
   static EnvOverrides from(Map<String, String> env) {
@@ -51,7 +58,7 @@ final class EnvOverrides {
       }
       byPath.put(path.toString(), new Var(name, e.getValue()));
     }
-    return new EnvOverrides(byPath);
+    return new EnvOverrides(Map.copyOf(env), byPath);
   }
 
   /** The variable overriding {@code dottedPath} (matched case-insensitively), marked as used. */

@@ -19,6 +19,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads {@code kms.toml} into a validated {@link KmsConfig}.
@@ -99,11 +101,23 @@ public final class KmsConfigLoader {
     return parse("", env, "<defaults>");
   }
 
+  /**
+   * Every key this loader reads (dotted paths, ignored keys excluded); for documentation checks.
+   */
+  static Set<String> keys() {
+    Set<String> schema = new TreeSet<>();
+    bind(JsonNodeFactory.instance.objectNode(), EnvOverrides.from(Map.of()), schema);
+    return schema;
+  }
+
   private static KmsConfig parse(String toml, Map<String, String> env, String source) {
-    ObjectNode tree = readTree(toml, source);
-    EnvOverrides overrides = EnvOverrides.from(env);
+    return bind(readTree(toml, source), EnvOverrides.from(env), new TreeSet<>());
+  }
+
+  private static KmsConfig bind(ObjectNode tree, EnvOverrides overrides, Set<String> schema) {
+    Map<String, String> env = overrides.env();
     List<String> ignored = new ArrayList<>();
-    ConfigTable root = ConfigTable.root(tree, overrides, ignored);
+    ConfigTable root = ConfigTable.root(tree, overrides, ignored, schema);
 
     ConfigTable rocket = root.table("default");
     rocket.ignore(ROCKET_DEFAULT_KEYS);

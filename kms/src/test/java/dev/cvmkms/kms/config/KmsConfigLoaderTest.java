@@ -3,13 +3,18 @@ package dev.cvmkms.kms.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -68,6 +73,37 @@ class KmsConfigLoaderTest {
     assertThat(c.rpc().shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.rpc().bodyLimits().limitFor("GetMeta")).isEqualTo(64 * 1024);
     assertThat(c.rpc().bodyLimits().limitFor("SignCert")).isEqualTo(1024 * 1024);
+  }
+
+  @Test
+  void exampleDocumentsEveryKey() throws Exception {
+    // Commented-out optional keys ("# pccs = ...") count as documented.
+    String text = Files.readString(exampleFile()).replaceAll("(?m)^# ([A-Za-z_]+ = .*)$", "$1");
+    Set<String> documented = new TreeSet<>();
+    flatten("", new TomlMapper().readTree(text), documented);
+
+    // Per-method body limits are listed by name in a comment, not each as a key.
+    java.util.function.Predicate<String> otherMethodLimit =
+        k ->
+            k.startsWith("rpc.body_limits.")
+                && !k.equals("rpc.body_limits.default")
+                && !k.equals("rpc.body_limits.SignCert");
+    Set<String> expected = new TreeSet<>(KmsConfigLoader.keys());
+    expected.removeIf(otherMethodLimit);
+    documented.removeIf(otherMethodLimit);
+    assertThat(expected).hasSizeGreaterThan(40);
+    assertThat(documented).containsAll(expected);
+    assertThat(expected).containsAll(documented);
+  }
+
+  private static void flatten(String prefix, JsonNode node, Set<String> out) {
+    node.fields()
+        .forEachRemaining(
+            e -> {
+              String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+              if (e.getValue().isObject()) flatten(key, e.getValue(), out);
+              else out.add(key);
+            });
   }
 
   @Test
