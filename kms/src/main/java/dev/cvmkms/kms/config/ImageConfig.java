@@ -1,0 +1,42 @@
+package dev.cvmkms.kms.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * {@code [core.image]}: OS image verification (the caller's measurements are recomputed from the
+ * image it claims to run).
+ *
+ * @param verify whether OS images are verified ({@code verify}); off trusts the caller's claimed
+ *     image
+ * @param cacheDir holds {@code images/} and {@code measurements/} ({@code cache_dir})
+ * @param downloadUrl archive URL template containing {@value #HASH_PLACEHOLDER} ({@code
+ *     download_url})
+ * @param downloadTimeout bound on one whole download ({@code download_timeout})
+ */
+public record ImageConfig(
+    boolean verify, Path cacheDir, String downloadUrl, Duration downloadTimeout) {
+  public static final String HASH_PLACEHOLDER = "{OS_IMAGE_HASH}";
+  public static final Duration MAX_DOWNLOAD_TIMEOUT = Duration.ofHours(1);
+
+  public ImageConfig {
+    Checks.present("core.image.cache_dir", cacheDir);
+    String key = "core.image.download_url";
+    Checks.notBlank(key, downloadUrl);
+    if (!downloadUrl.contains(HASH_PLACEHOLDER)) {
+      throw new ConfigException(key, key + " must contain " + HASH_PLACEHOLDER);
+    }
+    URI probe = Checks.parseUri(key, downloadUrl.replace(HASH_PLACEHOLDER, "00"));
+    String scheme = probe.getScheme() == null ? "" : probe.getScheme();
+    if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
+      throw new ConfigException(key, key + " must be http(s), got scheme \"" + scheme + "\"");
+    }
+    Checks.positive("core.image.download_timeout", downloadTimeout, MAX_DOWNLOAD_TIMEOUT);
+  }
+
+  /** The archive URL for one image, hash in lowercase hex. */
+  public String downloadUrlFor(String osImageHashHex) {
+    return downloadUrl.replace(HASH_PLACEHOLDER, osImageHashHex);
+  }
+}
