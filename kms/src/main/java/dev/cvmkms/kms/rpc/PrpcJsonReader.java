@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.rpc;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -63,13 +64,11 @@ final class PrpcJsonReader {
       }
       return result;
     } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
       throw KmsException.invalid(
           "invalid JSON request: "
               + e.getOriginalMessage()
-              + " at line "
-              + e.getLocation().getLineNr()
-              + " column "
-              + e.getLocation().getColumnNr());
+              + (at == null ? "" : " at line " + at.getLineNr() + " column " + at.getColumnNr()));
     } catch (IOException e) {
       throw KmsException.invalid("invalid JSON request: " + e.getMessage());
     }
