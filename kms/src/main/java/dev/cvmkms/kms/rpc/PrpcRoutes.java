@@ -49,8 +49,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * Mount before any asynchronous handler on the same route (or pause the request), since the body is
- * read here as a stream. Every request is counted in the {@link MeterRegistry} (see {@link
- * PrpcMetrics}) and logged at DEBUG with method, status and duration, never bodies.
+ * read here as a stream; {@code Expect: 100-continue} is answered here only when the declared size
+ * fits, so leave {@code HttpServerOptions.handle100ContinueAutomatically} off. Every request is
+ * counted in the {@link MeterRegistry} (see {@link PrpcMetrics}) and logged at DEBUG with method,
+ * status and duration, never bodies.
  */
 public final class PrpcRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(PrpcRoutes.class);
