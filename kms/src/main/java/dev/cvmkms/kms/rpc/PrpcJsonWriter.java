@@ -62,7 +62,8 @@ final class PrpcJsonWriter {
       case UINT32, FIXED32 -> out.append(Integer.toUnsignedString((Integer) value));
       case UINT64, FIXED64 -> out.append(Long.toUnsignedString((Long) value));
       case INT32, SINT32, SFIXED32, INT64, SINT64, SFIXED64, BOOL -> out.append(value);
-      case FLOAT, DOUBLE -> number(((Number) value).doubleValue());
+      case FLOAT -> number((Float) value, Float.toString((Float) value));
+      case DOUBLE -> number((Double) value, Double.toString((Double) value));
       case STRING -> string((String) value);
       case BYTES -> {
         out.append('"');
@@ -74,12 +75,9 @@ final class PrpcJsonWriter {
     }
   }
 
-  private void number(double d) {
-    if (Double.isNaN(d) || Double.isInfinite(d)) {
-      out.append("null"); // serde_json's choice for non-finite floats
-    } else {
-      out.append(d);
-    }
+  /** Floats are not in the KMS schema; Java's shortest form, and serde_json's null for NaN/inf. */
+  private void number(double d, String text) {
+    out.append(Double.isNaN(d) || Double.isInfinite(d) ? "null" : text);
   }
 
   /** serde_json's escaping: the two-character forms where JSON has them, else lowercase \\u00XX. */

@@ -176,12 +176,16 @@ public final class PrpcRoutes {
     } catch (InvalidProtocolBufferException e) {
       exchange.fail(queryJson, "invalid protobuf request: " + e.getMessage());
       return;
+    } catch (RuntimeException e) { // a codec bug, not the caller's fault
+      LOG.error("prpc {}: decoding the request failed", exchange.logName(), e);
+      exchange.fail(queryJson, PrpcErrors.INTERNAL_MESSAGE);
+      return;
     }
     Future<? extends Message> result;
     try {
       result = method.invoke(Caller.of(request), decoded);
       Objects.requireNonNull(result, "handler returned a null Future");
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // includes checked exceptions thrown sneakily
       handlerFailed(exchange, e);
       return;
     }
@@ -250,8 +254,8 @@ public final class PrpcRoutes {
     }
     for (String pair : rawQuery.split("&")) {
       int eq = pair.indexOf('=');
-      String key = eq < 0 ? pair : pair.substring(0, eq);
-      if (!key.equals("json")) {
+      String key = decodeOrNull(eq < 0 ? pair : pair.substring(0, eq));
+      if (!"json".equals(key)) {
         continue;
       }
       String value = eq < 0 ? "" : decodeOrNull(pair.substring(eq + 1));

@@ -489,6 +489,39 @@ class PrpcRoutesTest {
         .contains("\ndstack_kms_attestation_failures_total 2.0\n");
   }
 
+  @Test
+  void otherListenersTrimTheirOwnPrefixAndHaveNoAttestationCounters() {
+    PrometheusMeterRegistry own = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    PrpcRoutes onboard =
+        new PrpcRoutes(
+            "Onboard.",
+            List.of(
+                PrpcMethod.of(
+                    "Finish",
+                    Empty.getDefaultInstance(),
+                    (c, r) -> Future.succeededFuture(Empty.getDefaultInstance()))),
+            own,
+            null);
+    assertThat(onboard.trimPrefix("Onboard.Onboard.Finish")).isEqualTo("Finish");
+    assertThat(onboard.trimPrefix("KMS.Finish")).isEqualTo("KMS.Finish");
+    assertThat(onboard.methodNames()).containsExactly("Finish");
+    assertThat(own.scrape())
+        .contains("kms_rpc_requests_total{method=\"Finish\",outcome=\"ok\"} 0.0")
+        .doesNotContain("dstack_kms_attestation");
+    PrpcRoutes bare = new PrpcRoutes("", List.of(), own, null);
+    assertThat(bare.trimPrefix("KMS.GetMeta")).isEqualTo("KMS.GetMeta");
+  }
+
+  @Test
+  void jsonFlagFollowsDstackRules() {
+    assertThat(PrpcRoutes.jsonFlag("json")).isTrue();
+    assertThat(PrpcRoutes.jsonFlag("a=1&json=true")).isTrue();
+    assertThat(PrpcRoutes.jsonFlag("%6Ason=1")).isTrue(); // keys are URL-decoded
+    assertThat(PrpcRoutes.jsonFlag("json=yes")).isFalse();
+    assertThat(PrpcRoutes.jsonFlag("json=%zz")).isFalse();
+    assertThat(PrpcRoutes.jsonFlag(null)).isFalse();
+  }
+
   // ---- helpers ----
 
   private HttpResponse<Buffer> get(String uri) throws Exception {
