@@ -1,0 +1,87 @@
+package dev.cvmkms.kms.rpc;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Per-request meters of one {@link PrpcRoutes}. All meters are registered up front, so the scrape
+ * shows zeros before the first call and the label set stays bounded (method names outside the table
+ * are counted as {@value #UNKNOWN}).
+ *
+ * <p>In Prometheus text: {@code kms_rpc_requests_total{method,outcome}}, {@code
+ * kms_rpc_request_duration_seconds{method}} (histogram), and dstack's two counters {@code
+ * dstack_kms_attestation_requests_total} / {@code dstack_kms_attestation_failures_total} for
+ * GetAppKey, GetKmsKey and SignCert (every response; failures = status >= 400).
+ */
+final class PrpcMetrics {
+  static final String UNKNOWN = "unknown";
+  static final Set<String> ATTESTATION_METHODS = Set.of("GetAppKey", "GetKmsKey", "SignCert");
+
+  private record MethodMeters(Counter ok, Counter error, Timer duration, boolean attestation) {}
+
+  private final Map<String, MethodMeters> meters = new HashMap<>();
+  private final Counter attestationRequests;
+  private final Counter attestationFailures;
+
+  PrpcMetrics(MeterRegistry registry, Collection<String> methodNames) {
+    boolean anyAttestation = false;
+    for (String name : methodNames) {
+      meters.put(name, register(registry, name, ATTESTATION_METHODS.contains(name)));
+      anyAttestation |= ATTESTATION_METHODS.contains(name);
+    }
+    meters.put(UNKNOWN, register(registry, UNKNOWN, false));
+    if (anyAttestation) {
+      // Named as dstack names them; Micrometer adds the _total suffix for counters.
+      attestationRequests =
+          Counter.builder("dstack_kms_attestation_requests")
+              .description("Number of attestation requests (GetAppKey, GetKmsKey, SignCert)")
+              .register(registry);
+      attestationFailures =
+          Counter.builder("dstack_kms_attestation_failures")
+              .description("Number of failed attestation requests (status >= 400)")
+              .register(registry);
+    } else {
+      attestationRequests = null;
+      attestationFailures = null;
+    }
+  }
+
+  private static MethodMeters register(MeterRegistry registry, String method, boolean attestation) {
+    return new MethodMeters(
+        requests(registry, method, "ok"),
+        requests(registry, method, "error"),
+        Timer.builder("kms.rpc.request.duration")
+            .description("pRPC request duration, from routing to response")
+            .tags("method", method)
+            .publishPercentileHistogram()
+            .register(registry),
+        attestation);
+  }
+
+  private static Counter requests(MeterRegistry registry, String method, String outcome) {
+    return Counter.builder("kms.rpc.requests")
+        .description("pRPC requests by method and outcome")
+        .tags("method", method, "outcome", outcome)
+        .register(registry);
+  }
+
+  /** Records one finished request; {@code method} is the trimmed name (unknown ones pooled). */
+  void record(String method, int status, long nanos) {
+    MethodMeters m = meters.getOrDefault(method, meters.get(UNKNOWN));
+    boolean failed = status >= 400;
+    (failed ? m.error() : m.ok()).increment();
+    m.duration().record(nanos, TimeUnit.NANOSECONDS);
+    if (m.attestation()) {
+      attestationRequests.increment();
+      if (failed) {
+        attestationFailures.increment();
+      }
+    }
+  }
+}
