@@ -22,12 +22,10 @@ public final class CertRenewal {
 
   private static final Logger LOG = LoggerFactory.getLogger(CertRenewal.class);
 
-  private final KeyBootstrap issuer;
   private final Clock clock;
 
   public CertRenewal(Clock clock) {
     this.clock = Objects.requireNonNull(clock, "clock");
-    this.issuer = new KeyBootstrap(clock);
   }
 
   /**
@@ -58,7 +56,8 @@ public final class CertRenewal {
     CertifiedKey rpc =
         stored
             .rpc()
-            .withCertificate(issuer.issueRpcCert(stored.rpc().key(), domain, rootCa, rpcAttester));
+            .withCertificate(
+                KeyBootstrap.issueRpcCert(stored.rpc().key(), domain, rootCa, rpcAttester, now));
 
     RootKeys renewed = stored.with(tmpCa, rootCa, rpc, domain);
     store.saveCertificates(renewed, rewrite);

@@ -82,7 +82,7 @@ public final class KeyBootstrap {
     X509Certificate rootCaCert = CertificateIssuer.rootCa(rootCaKey, now);
     CertifiedKey rootCa = CertifiedKey.issued(rootCaKey, rootCaCert);
     CertifiedKey rpc =
-        CertifiedKey.issued(rpcKey, issueRpcCert(rpcKey, domain, rootCa, rpcAttester));
+        CertifiedKey.issued(rpcKey, issueRpcCert(rpcKey, domain, rootCa, rpcAttester, now));
     return new RootKeys(CertifiedKey.issued(tmpCaKey, tmpCaCert), rootCa, rpc, k256Scalar, domain);
   }
 
@@ -109,8 +109,12 @@ public final class KeyBootstrap {
   }
 
   /** A new RPC certificate for {@code rpcKey} under {@code rootCa}, attested if asked. */
-  X509Certificate issueRpcCert(
-      KeyPair rpcKey, String domain, CertifiedKey rootCa, Optional<KeyAttester> rpcAttester)
+  static X509Certificate issueRpcCert(
+      KeyPair rpcKey,
+      String domain,
+      CertifiedKey rootCa,
+      Optional<KeyAttester> rpcAttester,
+      Instant now)
       throws IOException {
     Optional<byte[]> attestation = Optional.empty();
     if (rpcAttester.isPresent()) {
@@ -118,12 +122,7 @@ public final class KeyBootstrap {
       attestation = Optional.of(requireAttestation(rpcAttester.get().attest(reportData)));
     }
     return CertificateIssuer.rpcCert(
-        rpcKey.getPublic(),
-        domain,
-        attestation,
-        rootCa.cert(),
-        rootCa.key().getPrivate(),
-        clock.instant());
+        rpcKey.getPublic(), domain, attestation, rootCa.cert(), rootCa.key().getPrivate(), now);
   }
 
   private static byte[] requireAttestation(byte[] attestation) throws IOException {
