@@ -144,7 +144,16 @@ public final class EcKeys {
    * @throws IllegalArgumentException saying what is wrong, never including key bytes
    */
   public static KeyPair parseP256Pkcs8Pem(String pem) {
-    byte[] der = Pem.decode(pem, Pem.PRIVATE_KEY);
+    byte[] der;
+    try {
+      der = Pem.decode(pem, Pem.PRIVATE_KEY);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          e.getMessage()
+              + " (keys must be unencrypted PKCS#8 PEM; `openssl pkcs8 -topk8 -nocrypt`"
+              + " converts other forms)",
+          e);
+    }
     PrivateKeyInfo info;
     org.bouncycastle.asn1.sec.ECPrivateKey ecKey;
     try {

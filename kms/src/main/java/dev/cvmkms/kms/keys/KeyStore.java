@@ -7,6 +7,9 @@ import java.util.Set;
  * Where the root key material lives ({@code cert_dir}). Implementations never overwrite existing
  * keys: a fresh key set is written only into an empty store, and certificate renewal rewrites
  * certificate files only.
+ *
+ * <p>Methods do blocking I/O: call them at start-up or on a worker thread. Callers serialise
+ * writers (dstack's bootstrap lock); readers may run concurrently.
  */
 public interface KeyStore {
   /** What a start-up finds. Partial or corrupt state is an exception, not a state. */
