@@ -1,0 +1,168 @@
+package dev.cvmkms.kms.attestation.dcap;
+
+import dev.cvmkms.kms.attestation.AttestationException;
+import dev.cvmkms.kms.attestation.AttestationException.Reason;
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * Certificate and CRL checks done by hand rather than with PKIX, so each failure has a precise
+ * reason and the time-independent parts (signatures) can be checked once per collateral.
+ */
+public final class Certs {
+  /** keyUsage and basicConstraints: the only critical extensions Intel uses. */
+  private static final Set<String> KNOWN_CRITICAL = Set.of("2.5.29.15", "2.5.29.19");
+
+  private Certs() {}
+
+  private static CertificateFactory factory() {
+    try {
+      return CertificateFactory.getInstance("X.509");
+    } catch (CertificateException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Parses a PEM bundle; at least one certificate. */
+  public static List<X509Certificate> parsePemChain(String pem, String what) {
+    if (pem == null || pem.isBlank()) {
+      throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": empty certificate chain");
+    }
+    try {
+      Collection<? extends java.security.cert.Certificate> all =
+          factory()
+              .generateCertificates(
+                  new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
+      List<X509Certificate> out = new ArrayList<>();
+      for (var c : all) {
+        out.add((X509Certificate) c);
+      }
+      if (out.isEmpty() || out.size() > 8) {
+        throw new AttestationException(
+            Reason.UNTRUSTED_CHAIN, what + ": " + out.size() + " certificates");
+      }
+      return out;
+    } catch (CertificateException | RuntimeException e) {
+      if (e instanceof AttestationException ae) {
+        throw ae;
+      }
+      throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": unparsable PEM chain");
+    }
+  }
+
+  public static X509Certificate parseDer(byte[] der, String what) {
+    try {
+      return (X509Certificate) factory().generateCertificate(new ByteArrayInputStream(der));
+    } catch (CertificateException | RuntimeException e) {
+      throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": unparsable certificate");
+    }
+  }
+
+  public static X509CRL parseCrl(byte[] der, String what) {
+    try {
+      return (X509CRL) factory().generateCRL(new ByteArrayInputStream(der));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw new AttestationException(Reason.INVALID_COLLATERAL, what + ": unparsable CRL");
+    }
+  }
+
+  /** Checks that {@code issuer} issued {@code cert}: names, CA constraints, signature. */
+  public static void requireIssuedBy(X509Certificate cert, X509Certificate issuer, String what) {
+    if (!cert.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+      throw new AttestationException(
+          Reason.UNTRUSTED_CHAIN, what + ": issuer name does not match its issuer certificate");
+    }
+    if (issuer.getBasicConstraints() < 0) {
+      throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": issuer is not a CA");
+    }
+    boolean[] ku = issuer.getKeyUsage();
+    if (ku != null && (ku.length < 6 || !ku[5])) {
+      throw new AttestationException(
+          Reason.UNTRUSTED_CHAIN, what + ": issuer may not sign certificates");
+    }
+    requireKnownCritical(cert, what);
+    try {
+      cert.verify(issuer.getPublicKey());
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": bad certificate signature");
+    }
+  }
+
+  static void requireKnownCritical(X509Certificate cert, String what) {
+    Set<String> crit = cert.getCriticalExtensionOIDs();
+    if (crit != null && !KNOWN_CRITICAL.containsAll(crit)) {
+      throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": unknown critical extension");
+    }
+  }
+
+  public static void requireCrlSignedBy(X509CRL crl, X509Certificate issuer, String what) {
+    if (!crl.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+      throw new AttestationException(
+          Reason.INVALID_COLLATERAL, what + ": CRL issuer does not match its issuer chain");
+    }
+    boolean[] ku = issuer.getKeyUsage();
+    if (ku != null && (ku.length < 7 || !ku[6])) {
+      throw new AttestationException(
+          Reason.INVALID_COLLATERAL, what + ": CRL issuer may not sign CRLs");
+    }
+    try {
+      crl.verify(issuer.getPublicKey());
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw new AttestationException(Reason.BAD_SIGNATURE, what + ": bad CRL signature");
+    }
+  }
+
+  public static void requireValidAt(X509Certificate cert, Date now, String what) {
+    if (now.before(cert.getNotBefore()) || now.after(cert.getNotAfter())) {
+      throw new AttestationException(
+          Reason.EXPIRED,
+          what
+              + ": certificate valid "
+              + cert.getNotBefore().toInstant()
+              + " to "
+              + cert.getNotAfter().toInstant());
+    }
+  }
+
+  public static void requireCurrent(X509CRL crl, Date now, String what) {
+    Date next = crl.getNextUpdate();
+    if (now.before(crl.getThisUpdate()) || next == null || now.after(next)) {
+      throw new AttestationException(
+          Reason.EXPIRED,
+          what + ": CRL valid " + crl.getThisUpdate().toInstant() + " to " + instant(next));
+    }
+  }
+
+  private static Object instant(Date d) {
+    return d == null ? "(no nextUpdate)" : d.toInstant();
+  }
+
+  public static void requireNotRevoked(X509CRL crl, X509Certificate cert, String what) {
+    if (crl.isRevoked(cert)) {
+      throw new AttestationException(
+          Reason.CERT_REVOKED,
+          what + " (serial " + cert.getSerialNumber().toString(16) + ") is revoked");
+    }
+  }
+
+  public static String commonName(X500Principal p) {
+    for (String part : p.getName(X500Principal.RFC2253).split(",")) {
+      String t = part.trim();
+      if (t.startsWith("CN=")) {
+        return t.substring(3);
+      }
+    }
+    return "";
+  }
+}
