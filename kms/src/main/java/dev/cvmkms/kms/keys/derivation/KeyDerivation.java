@@ -26,8 +26,6 @@ public final class KeyDerivation {
   /** HKDF-SHA256 output limit (RFC 5869: 255 × hash length). */
   public static final int MAX_KEY_LENGTH = 255 * 32;
 
-  public static final int SECRET_LENGTH = 32;
-
   static final byte[] DISK_CRYPT_KEY = ascii("app-disk-crypt-key");
   static final byte[] ENV_ENCRYPT_KEY = ascii("env-encrypt-key");
   static final byte[] APP_KEY = ascii("app-key");

@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HexFormat;
 import java.util.Random;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.crypto.ec.CustomNamedCurves;
@@ -14,6 +17,8 @@ import org.bouncycastle.crypto.params.ECDomainParameters;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class Secp256k1Test {
   private static final X9ECParameters K1 = CustomNamedCurves.getByName("secp256k1");
@@ -58,6 +63,33 @@ class Secp256k1Test {
       assertThat(plainVerify(Secp256k1.publicKeyUncompressed(key), digest, r, s)).isTrue();
     }
     assertThat(seen).containsExactlyInAnyOrder(V.ZERO, V.ONE);
+  }
+
+  /**
+   * The community RFC 6979 secp256k1 vectors (bitcointalk topic 285142, repeated in many wallet
+   * test suites), shown in low-S form: HMAC-SHA256 nonces over the 32-byte prehash plus low-S
+   * normalisation, which is also what k256's {@code sign_prehash_recoverable} does.
+   */
+  @ParameterizedTest
+  @CsvSource({
+    "0000000000000000000000000000000000000000000000000000000000000001, Satoshi Nakamoto,"
+        + " 934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8"
+        + "2442ce9d2b916064108014783e923ec36b49743e2ffa1c4496f01a512aafd9e5",
+    "0000000000000000000000000000000000000000000000000000000000000001,"
+        + " 'All those moments will be lost in time, like tears in rain. Time to die...',"
+        + " 8600dbd41e348fe5c9465ab92d23e3db8b98b873beecd930736488696438cb6b"
+        + "547fe64427496db33bf66019dacbf0039c04199abb0122918601db38a72cfc21",
+    "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140, Satoshi Nakamoto,"
+        + " fd567d121db66e382991534ada77a6bd3106f0a1098c231e47993447cd6af2d0"
+        + "6b39cd0eb1bc8603e159ef5c20a5c8ad685a45b06ce9bebed3f153d10d93bed5",
+  })
+  void rfc6979Vectors_lowS(String key, String message, String rs) throws Exception {
+    byte[] digest =
+        MessageDigest.getInstance("SHA-256").digest(message.getBytes(StandardCharsets.US_ASCII));
+
+    byte[] signature = Secp256k1.signRecoverable(HexFormat.of().parseHex(key), digest);
+
+    assertThat(HexFormat.of().formatHex(Arrays.copyOf(signature, 64))).isEqualTo(rs);
   }
 
   @Test
