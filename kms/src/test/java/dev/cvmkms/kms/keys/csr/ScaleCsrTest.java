@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -119,6 +120,75 @@ class ScaleCsrTest {
     assertThat(decoded.apiVersion()).isEqualTo(1);
     assertThat(decoded.config().extAppInfo()).isFalse();
     assertThat(decoded.config().notBefore()).isEmpty();
+  }
+
+  @Test
+  void v2_handBuiltFromTheSpecLayout_signedByAGuestKey_decodesAndVerifies() throws CsrException {
+    // Field by field as spec §10.8 lists them, with the SCALE primitives only (not
+    // ScaleCsr.encode).
+    byte[] attestation = TestCsrs.guestAgentAttestation();
+    byte[] scale =
+        new ScaleWriter()
+            .string("please sign cert:")
+            .bytes(KEY.getPublic().getEncoded())
+            .u8(1)
+            .string("Org") // org_name: Some
+            .string("guest.example")
+            .compact(2)
+            .string("guest.example")
+            .string("127.0.0.1")
+            .u8(0) // usage_server_auth
+            .u8(1) // usage_client_auth
+            .u8(1) // ext_quote
+            .u8(1) // ext_app_info
+            .u8(0) // not_before: None
+            .u8(1)
+            .raw(new byte[] {(byte) 0x80, 0x0b, (byte) 0xb4, 0x69, 0, 0, 0, 0}) // u64 LE 1773407104
+            .raw(attestation)
+            .toByteArray();
+
+    CertSigningRequest csr = ScaleCsr.decodeAndVerify(2, scale, TestCsrs.sign(KEY, scale));
+
+    assertThat(csr.config())
+        .isEqualTo(
+            new CertConfig(
+                Optional.of("Org"),
+                "guest.example",
+                List.of("guest.example", "127.0.0.1"),
+                false,
+                true,
+                true,
+                true,
+                OptionalLong.empty(),
+                OptionalLong.of(1773407104L)));
+    assertThat(((CsrAttestation.Versioned) csr.attestation()).bytes()).isEqualTo(attestation);
+    assertThat(ScaleCsr.encode(csr)).isEqualTo(scale);
+  }
+
+  @Test
+  void v1_handBuiltFromTheSpecLayout_decodesAndVerifies() throws CsrException {
+    byte[] quote = HexFormat.of().parseHex("04000200810000");
+    byte[] eventLog = "[]".getBytes(US_ASCII);
+    byte[] scale =
+        new ScaleWriter()
+            .string("please sign cert:")
+            .bytes(KEY.getPublic().getEncoded())
+            .u8(0) // org_name: None
+            .string("legacy")
+            .compact(0)
+            .u8(1)
+            .u8(0)
+            .u8(0)
+            .bytes(quote)
+            .bytes(eventLog)
+            .toByteArray();
+
+    CertSigningRequest csr = ScaleCsr.decodeAndVerify(1, scale, TestCsrs.sign(KEY, scale));
+
+    assertThat(csr.apiVersion()).isEqualTo(1);
+    assertThat(csr.config().subject()).isEqualTo("legacy");
+    assertThat(csr.config().usageServerAuth()).isTrue();
+    assertThat(csr.attestation()).isEqualTo(new CsrAttestation.LegacyTdx(quote, eventLog));
   }
 
   @Test
