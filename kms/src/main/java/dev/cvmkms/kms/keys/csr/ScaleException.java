@@ -1,0 +1,10 @@
+package dev.cvmkms.kms.keys.csr;
+
+/** Malformed or oversized SCALE input. The message says what and where; it never echoes input. */
+public final class ScaleException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  public ScaleException(String message) {
+    super(message);
+  }
+}
