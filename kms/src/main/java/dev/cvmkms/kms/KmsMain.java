@@ -1,10 +1,46 @@
 package dev.cvmkms.kms;
 
-/** Entry point of the kms command. */
+import dev.cvmkms.kms.cli.DevCommand;
+import dev.cvmkms.kms.cli.ServeCommand;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code kms} command: the service ({@code serve}, {@code dev}) and client/debug commands. */
+@Command(
+    name = "kms",
+    mixinStandardHelpOptions = true,
+    versionProvider = KmsVersion.class,
+    description = "dstack-compatible key management service for TDX CVMs",
+    subcommands = {ServeCommand.class, DevCommand.class})
 public final class KmsMain {
   private KmsMain() {}
 
+  private static String describe(Throwable e) {
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+        sb.append(": ").append(c.getMessage());
+      }
+    }
+    return sb.toString();
+  }
+
   public static void main(String[] args) {
-    System.out.println("kms");
+    CommandLine cli = new CommandLine(new KmsMain());
+    // Errors go to stderr; stdout carries only each command's one document.
+    cli.setErr(new java.io.PrintWriter(System.err, true));
+    // A failed start prints one clear line (the messages name the key, file or step), no trace.
+    cli.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          LoggerFactory.getLogger(KmsMain.class).debug("command failed", e);
+          cmd.getErr().println("kms: " + describe(e));
+          return 1;
+        });
+    int code = cli.execute(args);
+    // Long-running commands return -1 and keep the JVM alive on Vert.x threads.
+    if (code >= 0) {
+      System.exit(code);
+    }
   }
 }

@@ -85,11 +85,19 @@ public final class CertificateIssuer {
     attestation.ifPresent(
         a -> custom.add(new CertProfile.CustomExtension(CertExtensions.ATTESTATION, a)));
     return issue(
-        CertProfile.leaf(domain, List.of(domain), custom),
+        CertProfile.leaf(domain, subjectAltNames(domain), custom),
         rpcKey.getEncoded(),
         subjectOf(rootCaCert),
         rootCaKey,
         now);
+  }
+
+  /**
+   * The RPC certificate's names: the domain, and for {@code localhost} also {@code 127.0.0.1}, so a
+   * local KMS ({@code kms dev}) verifies whichever loopback name a client dials.
+   */
+  static List<String> subjectAltNames(String domain) {
+    return domain.equals("localhost") ? List.of(domain, "127.0.0.1") : List.of(domain);
   }
 
   /** A certificate for {@code key} signed by itself. */

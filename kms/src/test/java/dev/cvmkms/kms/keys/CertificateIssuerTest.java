@@ -112,6 +112,18 @@ class CertificateIssuerTest {
   }
 
   @Test
+  void rpcCert_forLocalhost_alsoNamesLoopbackIp() throws Exception {
+    KeyPair rpcKey = EcKeys.generateP256(RANDOM);
+    X509Certificate cert =
+        CertificateIssuer.rpcCert(
+            rpcKey.getPublic(), "localhost", Optional.empty(), root, rootKey.getPrivate(), NOW);
+
+    assertThat(cert.getSubjectAlternativeNames())
+        .containsExactly(
+            List.of(GeneralName.dNSName, "localhost"), List.of(GeneralName.iPAddress, "127.0.0.1"));
+  }
+
+  @Test
   void rpcCert_forIpLiteral_usesIpAddressSan() throws Exception {
     KeyPair rpcKey = EcKeys.generateP256(RANDOM);
     X509Certificate cert =

@@ -1,0 +1,160 @@
+package dev.cvmkms.kms;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Empty;
+import dev.cvmkms.kms.auth.AuthPolicy;
+import dev.cvmkms.kms.config.KmsConfig;
+import dev.cvmkms.kms.keys.BootstrapInfo;
+import dev.cvmkms.kms.keys.FileKeyStore;
+import dev.cvmkms.kms.keys.KeyAttester;
+import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.ops.HttpsListener;
+import dev.cvmkms.kms.ops.OpsRoutes;
+import dev.cvmkms.kms.ops.Readiness;
+import dev.cvmkms.kms.ops.Shutdown;
+import dev.cvmkms.kms.ops.TlsIdentity;
+import dev.cvmkms.kms.rpc.PrpcMethod;
+import dev.cvmkms.kms.rpc.PrpcRoutes;
+import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
+import dev.cvmkms.kms.service.KmsService;
+import dev.cvmkms.kms.service.PublicMaterial;
+import dev.cvmkms.kms.service.SelfCheck;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wiring by hand: from a validated config to a serving KMS. Start-up I/O (cert_dir, attestation) is
+ * synchronous here, before anything is deployed; after that everything runs on Vert.x.
+ */
+public final class KmsRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(KmsRuntime.class);
+
+  /**
+   * Attestation of this KMS: for the RPC certificate's extension (stripped form) and for the
+   * bootstrap info (full form). Both empty when the KMS does not attest.
+   */
+  public record Attesters(Optional<KeyAttester> rpcCert, Optional<KeyAttester> bootstrapKeys) {
+    public static Attesters none() {
+      return new Attesters(Optional.empty(), Optional.empty());
+    }
+  }
+
+  /** What the caller chose beyond the config file. */
+  public record Options(
+      Optional<String> bootstrapDomain,
+      Attesters attesters,
+      Function<Vertx, AuthPolicy> authPolicy,
+      SelfCheck selfCheck) {}
+
+  /** A started KMS. */
+  public record Running(Vertx vertx, HttpsListener listener, RootKeys keys) {}
+
+  private KmsRuntime() {}
+
+  public static Running start(KmsConfig config, Options options) throws Exception {
+    long t0 = System.nanoTime();
+    Readiness readiness = new Readiness();
+    FileKeyStore store = new FileKeyStore(config.certDir());
+    RootKeys keys =
+        KeyState.prepare(
+            store,
+            options.bootstrapDomain(),
+            Optional.of(config.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
+            options.attesters(),
+            Clock.systemUTC());
+    readiness.keysLoaded();
+
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx =
+        Vertx.builder()
+            .with(
+                new VertxOptions()
+                    // A blocked event loop is a bug here: warn early (default 2 s), with a stack
+                    // trace at once. 500 ms leaves room for cold-JVM class loading on 2 cores.
+                    .setMaxEventLoopExecuteTime(500)
+                    .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+                    .setBlockedThreadCheckInterval(100)
+                    .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+                    .setWarningExceptionTime(500)
+                    .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS)
+                    .setMetricsOptions(
+                        new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
+            .withMetrics(new MicrometerMetricsFactory(registry))
+            .build();
+
+    AuthPolicy auth = options.authPolicy().apply(vertx);
+    KmsService kms =
+        new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, options.selfCheck());
+    List<PrpcMethod<?, ?>> methods =
+        List.of(
+            new PrpcMethod<>(
+                "GetMeta",
+                Empty.getDefaultInstance(),
+                kms::getMeta,
+                config.rpc().bodyLimits().limitFor("GetMeta")),
+            new PrpcMethod<>(
+                "GetTempCaCert",
+                Empty.getDefaultInstance(),
+                kms::getTempCaCert,
+                config.rpc().bodyLimits().limitFor("GetTempCaCert")));
+    PrpcRoutes prpc = new PrpcRoutes("KMS.", methods, registry, KmsVersion.version());
+    prpc.warmUp();
+
+    Router router = Router.router(vertx);
+    OpsRoutes.mount(router, readiness, registry, config.metrics().enabled());
+    prpc.mount(router);
+
+    TlsIdentity tls =
+        new TlsIdentity(keys.secretRpcKeyPem(), keys.rpcCertPem(), keys.tmpCaCertPem());
+    HttpsListener listener =
+        HttpsListener.start(
+                vertx,
+                config.rpc().address(),
+                config.rpc().port(),
+                tls,
+                config.rpc().tls().mutual().mandatory(),
+                router)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS);
+    readiness.accepting();
+    Shutdown.onSignal(vertx, readiness, listener, config.rpc().shutdownGrace());
+    prpc.methodNames().forEach(m -> LOG.info("serving /prpc/{}", m));
+    LOG.info(
+        "kms {} ready on https://{}:{} in {} ms (auth {}, cert_dir {})",
+        KmsVersion.version(),
+        config.rpc().address(),
+        listener.port(),
+        (System.nanoTime() - t0) / 1_000_000,
+        config.authApi().type(),
+        config.certDir());
+    return new Running(vertx, listener, keys);
+  }
+
+  static PublicMaterial publicMaterial(RootKeys keys, Optional<BootstrapInfo> bootstrapInfo) {
+    return new PublicMaterial(
+        keys.rootCaCertPem(),
+        keys.k256CompressedPublicKey(),
+        keys.tmpCaCertPem(),
+        keys.secretTmpCaKeyPem(),
+        bootstrapInfo.map(
+            b ->
+                BootstrapResponse.newBuilder()
+                    .setCaPubkey(ByteString.copyFrom(b.caPubkey()))
+                    .setK256Pubkey(ByteString.copyFrom(b.k256Pubkey()))
+                    .setAttestation(ByteString.copyFrom(b.attestation()))
+                    .build()));
+  }
+}

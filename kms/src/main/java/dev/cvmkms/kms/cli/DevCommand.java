@@ -1,0 +1,77 @@
+package dev.cvmkms.kms.cli;
+
+import dev.cvmkms.kms.KmsRuntime;
+import dev.cvmkms.kms.auth.DevAuthPolicy;
+import dev.cvmkms.kms.config.AuthApiConfig;
+import dev.cvmkms.kms.config.KmsConfig;
+import dev.cvmkms.kms.service.SelfCheck;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code kms dev}: the KMS on this machine with the mock TDX attestation and the dev auth policy,
+ * nothing else running. The state dir is the {@code cert_dir}; restarting on it serves the same
+ * keys.
+ */
+@Command(
+    name = "dev",
+    mixinStandardHelpOptions = true,
+    description = "Run the KMS locally with mock attestation and the dev auth policy.")
+public final class DevCommand implements Callable<Integer> {
+  @Option(
+      names = "--state-dir",
+      defaultValue = "kms-state",
+      description =
+          "cert_dir: keys and certificates (dstack file names). Default: ${DEFAULT-VALUE}")
+  Path stateDir;
+
+  @Option(
+      names = "--port",
+      defaultValue = "8000",
+      description = "HTTPS port. Default: ${DEFAULT-VALUE}")
+  int port;
+
+  @Option(
+      names = "--bind",
+      defaultValue = "127.0.0.1",
+      description = "Address to listen on. Default: ${DEFAULT-VALUE}")
+  String bind;
+
+  @Override
+  public Integer call() throws Exception {
+    Path dir = stateDir.toAbsolutePath();
+    Files.createDirectories(dir);
+    KmsConfig config = KmsConfig.forDev(dir, bind, port);
+    String gatewayAppId = ((AuthApiConfig.Dev) config.authApi()).gatewayAppId();
+    KmsRuntime.Running running =
+        KmsRuntime.start(
+            config,
+            new KmsRuntime.Options(
+                Optional.of(bootstrapDomain(dir)),
+                DevAttestation.mock(),
+                vertx -> new DevAuthPolicy(gatewayAppId),
+                SelfCheck.disabled()));
+    String host = running.keys().rpcDomain();
+    System.out.println("KMS (dev) listening on https://" + host + ":" + running.listener().port());
+    System.out.println("root CA: " + dir.resolve("root-ca.crt"));
+    System.out.flush();
+    return -1;
+  }
+
+  /** The domain from a previous {@code rpc-domain}, else localhost. */
+  private static String bootstrapDomain(Path dir) throws java.io.IOException {
+    Path file = dir.resolve("rpc-domain");
+    if (Files.isRegularFile(file)) {
+      String d = Files.readString(file, StandardCharsets.UTF_8).trim();
+      if (!d.isEmpty()) {
+        return d;
+      }
+    }
+    return "localhost";
+  }
+}

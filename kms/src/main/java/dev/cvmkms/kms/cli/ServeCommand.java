@@ -1,0 +1,66 @@
+package dev.cvmkms.kms.cli;
+
+import dev.cvmkms.kms.KmsRuntime;
+import dev.cvmkms.kms.auth.DevAuthPolicy;
+import dev.cvmkms.kms.config.AuthApiConfig;
+import dev.cvmkms.kms.config.KmsConfig;
+import dev.cvmkms.kms.config.KmsConfigLoader;
+import dev.cvmkms.kms.service.SelfCheck;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code kms serve --config kms.toml}: the production service. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    description = "Run the KMS from a kms.toml (environment overrides: KMS__SECTION__KEY).")
+public final class ServeCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+  @Option(
+      names = {"-c", "--config"},
+      required = true,
+      description = "Path to kms.toml.")
+  Path config;
+
+  @Option(
+      names = "--allow-insecure",
+      description = "Start even when the config enables settings that weaken security.")
+  boolean allowInsecure;
+
+  @Override
+  public Integer call() throws Exception {
+    KmsConfig cfg = KmsConfigLoader.load(config, System.getenv());
+    cfg.ignoredKeys()
+        .forEach(k -> LOG.info("config key {} is accepted for compatibility and ignored", k));
+    List<String> insecure = cfg.insecureSettings();
+    if (!insecure.isEmpty()) {
+      insecure.forEach(s -> LOG.warn("INSECURE setting enabled: {}", s));
+      if (!allowInsecure) {
+        LOG.error("refusing to start with insecure settings; pass --allow-insecure to accept them");
+        return 2;
+      }
+    }
+    KmsRuntime.start(
+        cfg,
+        new KmsRuntime.Options(
+            Optional.of(cfg.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
+            KmsRuntime.Attesters.none(),
+            vertx -> authPolicy(cfg),
+            SelfCheck.disabled()));
+    return -1;
+  }
+
+  private static dev.cvmkms.kms.auth.AuthPolicy authPolicy(KmsConfig cfg) {
+    return switch (cfg.authApi()) {
+      case AuthApiConfig.Dev dev -> new DevAuthPolicy(dev.gatewayAppId());
+      case AuthApiConfig.Webhook webhook -> throw new IllegalStateException("webhook auth: TBD");
+    };
+  }
+}

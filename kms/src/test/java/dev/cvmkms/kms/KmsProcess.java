@@ -1,0 +1,138 @@
+package dev.cvmkms.kms;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/** Test helper: runs the real {@code kms.jar} as a child process and talks to it over HTTPS. */
+final class KmsProcess implements AutoCloseable {
+  private final Path stderr;
+  private final Process process;
+  private final int port;
+
+  private KmsProcess(Process process, Path stderr, int port) {
+    this.process = process;
+    this.stderr = stderr;
+    this.port = port;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Starts {@code java -jar kms.jar <args>} with the JDK running the tests. */
+  static KmsProcess start(Path logDir, int port, String... args) throws IOException {
+    String jar = System.getProperty("kms.jar", "target/kms.jar");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar", jar));
+    cmd.addAll(List.of(args));
+    Files.createDirectories(logDir);
+    Path err = Files.createTempFile(logDir, "kms-", ".stderr");
+    Process p =
+        new ProcessBuilder(cmd)
+            .redirectError(err.toFile())
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
+    return new KmsProcess(p, err, port);
+  }
+
+  /** Polls {@code /healthz/ready} until 200 or the deadline; fails with the process log. */
+  void awaitReady(Path rootCa, Duration deadline) throws Exception {
+    long end = System.nanoTime() + deadline.toNanos();
+    Exception last = null;
+    while (System.nanoTime() < end) {
+      if (!process.isAlive()) {
+        throw new AssertionError("kms exited with " + process.exitValue() + ":\n" + log());
+      }
+      if (Files.exists(rootCa)) {
+        try {
+          HttpResponse<byte[]> r =
+              client(rootCa).send(get("/healthz/ready"), HttpResponse.BodyHandlers.ofByteArray());
+          if (r.statusCode() == 200) {
+            return;
+          }
+        } catch (IOException e) {
+          last = e;
+        }
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("kms not ready within " + deadline + " (" + last + "):\n" + log());
+  }
+
+  HttpRequest get(String path) {
+    return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).GET().build();
+  }
+
+  HttpRequest post(String path, String contentType, byte[] body) {
+    return HttpRequest.newBuilder(uri(path))
+        .timeout(Duration.ofSeconds(10))
+        .header("Content-Type", contentType)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+        .build();
+  }
+
+  URI uri(String path) {
+    return URI.create("https://localhost:" + port + path);
+  }
+
+  /** An HTTPS client that trusts only the given root CA, with hostname verification on. */
+  static HttpClient client(Path rootCa) throws Exception {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("root", readCert(rootCa));
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(null, tmf.getTrustManagers(), null);
+    return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  static X509Certificate readCert(Path pem) throws Exception {
+    try (InputStream in = Files.newInputStream(pem)) {
+      return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+    }
+  }
+
+  String log() {
+    try {
+      return Files.readString(stderr, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+
+  Process process() {
+    return process;
+  }
+
+  /** SIGTERM, then wait for the drain; SIGKILL only if it hangs. */
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(20, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+}
