@@ -181,6 +181,32 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
     return new AttestationVerifier(dcapVerifier(), CollateralSource.fixed(collateral));
   }
 
+  /**
+   * For long-running {@code kms dev}: collateral re-issued from the clock once a day, so it never
+   * runs past its 30-day window. Verification still takes its time from the caller.
+   */
+  public CollateralSource collateralSource(java.time.Clock clock) {
+    return new CollateralSource() {
+      private Collateral current = collateral;
+      private Instant issuedFor = Instant.MIN;
+
+      @Override
+      public synchronized Collateral fetch(Key key) {
+        Instant now = clock.instant();
+        if (issuedFor.isBefore(now.minus(java.time.Duration.ofDays(1)))) {
+          current = pki.collateral(MockCollateralSpec.healthy(now));
+          issuedFor = now;
+        }
+        return current;
+      }
+    };
+  }
+
+  /** {@link #verifier()} with {@link #collateralSource(java.time.Clock)}. */
+  public AttestationVerifier verifier(java.time.Clock clock) {
+    return new AttestationVerifier(dcapVerifier(), collateralSource(clock));
+  }
+
   @Override
   public String toString() {
     return "MockTdx[" + pki + "]";
