@@ -132,8 +132,13 @@ class RaTlsTest {
     assertThat(boot.keyProviderInfo()).isEmpty();
     assertThat(boot.mrAggregated()).isNotEqualTo(runtime.mrAggregated());
     assertThat(runtime.osImageHash()).hasSize(64);
-    // the stripped form kept only runtime events (no boot digests) and the ACPI-data digests
-    assertThat(va.attestation().eventLog()).allMatch(e -> e.imr() == 3 || e.imr() == 0);
+    // the stripped form keeps the ACPI-data digests of RTMR0 and the runtime events, no digests
+    assertThat(va.attestation().eventLog())
+        .allMatch(
+            e ->
+                (e.imr() == 3 && e.digest().length == 0)
+                    || (e.imr() == 0 && e.digest().length == 48));
+    assertThat(va.attestation().eventLog()).anyMatch(e -> e.imr() == 0);
   }
 
   @Test
@@ -197,6 +202,52 @@ class RaTlsTest {
     assertThatThrownBy(() -> MockTdx.create(NOW).verifier().verifyCertificate(cert, NOW))
         .isInstanceOfSatisfying(
             AttestationException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_ATTESTED));
+  }
+
+  @Test
+  void v1CarriesPreimagesAndTheyAreChecked() {
+    MockTdx mock = new MockTdx(MockTdx.DEFAULT_SEED, NOW, 2);
+    byte[] rd = new byte[64];
+    VersionedAttestation a = mock.attestation(rd);
+    List<TdxEvent> withPre = new ArrayList<>();
+    for (TdxEvent e : a.eventLog()) {
+      withPre.add(
+          e.isRuntimeEvent()
+              ? new TdxEvent(
+                  e.imr(),
+                  e.eventType(),
+                  e.digest(),
+                  e.event(),
+                  e.payload(),
+                  e.version(),
+                  e.toRuntimeEvent().preimage())
+              : e);
+    }
+    VersionedAttestation b =
+        VersionedAttestation.decode(
+            new VersionedAttestation(1, a.quote(), withPre, a.runtimeEvents(), rd, a.config())
+                .encodeV1());
+    assertThat(b.eventLog()).anyMatch(e -> e.preimage() != null);
+    assertThat(mock.verifier().verify(b, rd, NOW)).isNotNull();
+    List<TdxEvent> lying = new ArrayList<>(b.eventLog());
+    int i = lying.size() - 1;
+    TdxEvent last = lying.get(i);
+    lying.set(
+        i,
+        new TdxEvent(
+            3,
+            last.eventType(),
+            last.digest(),
+            last.event(),
+            last.payload(),
+            2,
+            "{}".getBytes(StandardCharsets.UTF_8)));
+    VersionedAttestation c =
+        new VersionedAttestation(1, b.quote(), lying, b.runtimeEvents(), rd, b.config());
+    assertThatThrownBy(() -> mock.verifier().verify(c, rd, NOW))
+        .isInstanceOfSatisfying(
+            AttestationException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.EVENT_LOG_INVALID));
   }
 
   @Test
