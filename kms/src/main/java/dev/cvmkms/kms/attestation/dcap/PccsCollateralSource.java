@@ -31,8 +31,14 @@ public final class PccsCollateralSource implements CollateralSource {
   public static final int DEFAULT_MAX_BODY = 1 << 20;
 
   private static final JsonFactory JSON = new JsonFactory();
+  static final String INTEL_PCS_HOST = "api.trustedservices.intel.com";
+
+  /** Intel PCS has no rootcacrl route; the root CRL is at the CRL distribution point. */
+  static final String INTEL_ROOT_CRL =
+      "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der";
 
   private final String base;
+  private final String rootCrlUrl;
   private final HttpClient client;
   private final Duration requestTimeout;
   private final int maxBody;
@@ -57,6 +63,10 @@ public final class PccsCollateralSource implements CollateralSource {
       throw new IllegalArgumentException("PCCS URL must be http(s)");
     }
     this.base = b;
+    this.rootCrlUrl =
+        INTEL_PCS_HOST.equals(URI.create(b).getHost())
+            ? INTEL_ROOT_CRL
+            : b + "/sgx/certification/v4/rootcacrl";
     this.client = Objects.requireNonNull(client, "client");
     this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
     if (maxBodyBytes <= 0) {
@@ -79,7 +89,7 @@ public final class PccsCollateralSource implements CollateralSource {
     Response pckCrl = get("/sgx/certification/v4/pckcrl?ca=" + key.pckCa() + "&encoding=der");
     Response tcb = get("/tdx/certification/v4/tcb?fmspc=" + key.fmspc());
     Response qe = get("/tdx/certification/v4/qe/identity");
-    Response rootCrl = get("/sgx/certification/v4/rootcacrl");
+    Response rootCrl = getUrl(rootCrlUrl, "/rootcacrl");
     String tcbBody = tcb.text();
     String qeBody = qe.text();
     return new Collateral(
@@ -111,8 +121,11 @@ public final class PccsCollateralSource implements CollateralSource {
   }
 
   private Response get(String path) {
-    HttpRequest req =
-        HttpRequest.newBuilder(URI.create(base + path)).timeout(requestTimeout).GET().build();
+    return getUrl(base + path, path);
+  }
+
+  private Response getUrl(String url, String path) {
+    HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(requestTimeout).GET().build();
     try {
       HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
       byte[] body;
