@@ -142,6 +142,33 @@ class RaTlsTest {
   }
 
   @Test
+  void endToEndThroughThePcsStubAndTheCache() throws Exception {
+    MockTdx mock = MockTdx.create(NOW);
+    try (var stub =
+        dev.cvmkms.kms.attestation.mock.PcsStub.start(
+            mock.pki(), dev.cvmkms.kms.attestation.mock.MockCollateralSpec.healthy(NOW))) {
+      var http =
+          dev.cvmkms.kms.attestation.dcap.PccsCollateralSource.newHttpClient(
+              java.time.Duration.ofSeconds(2));
+      var pccs =
+          new dev.cvmkms.kms.attestation.dcap.PccsCollateralSource(
+              stub.baseUri(), http, java.time.Duration.ofSeconds(3), 1 << 20);
+      var cache =
+          new dev.cvmkms.kms.attestation.dcap.CachingCollateralSource(
+              pccs,
+              new dev.cvmkms.kms.attestation.MutableClock(NOW),
+              java.time.Duration.ofHours(24));
+      AttestationVerifier v = new AttestationVerifier(mock.dcapVerifier(), cache);
+      for (int i = 0; i < 3; i++) {
+        KeyPair kp = TestCerts.p256();
+        VerifiedAttestation va = v.verifyCertificate(ratlsCert(mock, kp, kp), NOW);
+        assertThat(va.bootInfo(false, null).tcbStatus()).isEqualTo("UpToDate");
+      }
+      assertThat(stub.hits("/tdx/certification/v4/tcb")).isEqualTo(1);
+    }
+  }
+
+  @Test
   void attestationBoundToAnotherKeyIsRejected() throws Exception {
     MockTdx mock = MockTdx.create(NOW);
     X509Certificate cert = ratlsCert(mock, TestCerts.p256(), TestCerts.p256());
