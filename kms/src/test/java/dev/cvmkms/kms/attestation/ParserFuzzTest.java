@@ -125,7 +125,7 @@ class ParserFuzzTest {
   @Test
   void mutatedAttestationsV0AndV1() {
     byte[] v0 = Vectors.bytes("dstack/guest-agent-attestation-v0.bin");
-    MockTdx mock = new MockTdx(MockTdx.DEFAULT_SEED, Instant.parse("2026-11-21T06:00:00Z"), 2);
+    MockTdx mock = new MockTdx(MockTdx.defaultSeed(), Instant.parse("2026-11-21T06:00:00Z"), 2);
     byte[] v1 = mock.versionedAttestation(new byte[64]);
     assertThat(v1[0] & 0xff).isEqualTo(0x83);
     cleanly("v0", r -> VersionedAttestation.decode(mutate(v0, r)));

@@ -28,8 +28,12 @@ import java.util.List;
  * configuration must never reach this class.
  */
 public final class MockTdx implements QuoteProvider, AttestationProvider {
+  private static final String DEFAULT_SEED = "cvm-kms mock tdx v1";
+
   /** The seed {@code kms dev} and {@code kms quote --provider mock} use. */
-  public static final byte[] DEFAULT_SEED = "cvm-kms mock tdx v1".getBytes(StandardCharsets.UTF_8);
+  public static byte[] defaultSeed() {
+    return DEFAULT_SEED.getBytes(StandardCharsets.UTF_8);
+  }
 
   private static final long EV_PLATFORM_CONFIG_FLAGS = 10;
   private static final long EV_EFI_BOOT_SERVICES_APPLICATION = 0x80000003L;
@@ -78,7 +82,7 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
 
   /** The default seed, V1 event digests, collateral valid around {@code now}. */
   public static MockTdx create(Instant now) {
-    return new MockTdx(DEFAULT_SEED, now, 1);
+    return new MockTdx(defaultSeed(), now, 1);
   }
 
   private static byte[] utf8(String s) {

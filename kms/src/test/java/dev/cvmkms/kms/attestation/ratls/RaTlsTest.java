@@ -115,7 +115,7 @@ class RaTlsTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
   void mockRaTlsCertificateVerifies(int eventLogVersion) throws Exception {
-    MockTdx mock = new MockTdx(MockTdx.DEFAULT_SEED, NOW, eventLogVersion);
+    MockTdx mock = new MockTdx(MockTdx.defaultSeed(), NOW, eventLogVersion);
     KeyPair kp = TestCerts.p256();
     X509Certificate cert = ratlsCert(mock, kp, kp);
     byte[] ext = RaTlsExtensions.content(cert, RaTlsExtensions.ATTESTATION);
@@ -233,7 +233,7 @@ class RaTlsTest {
 
   @Test
   void v1CarriesPreimagesAndTheyAreChecked() {
-    MockTdx mock = new MockTdx(MockTdx.DEFAULT_SEED, NOW, 2);
+    MockTdx mock = new MockTdx(MockTdx.defaultSeed(), NOW, 2);
     byte[] rd = new byte[64];
     VersionedAttestation a = mock.attestation(rd);
     List<TdxEvent> withPre = new ArrayList<>();
