@@ -139,7 +139,7 @@ public final class DcapVerifier {
     return Bytes.hex(b).toUpperCase(Locale.ROOT);
   }
 
-  private record PckChain(X509Certificate leaf, List<X509Certificate> cas) {}
+  private record PckChain(X509Certificate leaf, X509Certificate ca) {}
 
   private PckChain pckChain(String pem, CheckedCollateral c, Date now) {
     List<X509Certificate> chain = new ArrayList<>(Certs.parsePemChain(pem, "PCK chain"));
@@ -172,7 +172,7 @@ public final class DcapVerifier {
     }
     Certs.requireNotRevoked(c.pckCrl, leaf, "PCK certificate");
     Certs.requireNotRevoked(c.rootCrl, ca, "PCK CA certificate");
-    return new PckChain(leaf, List.of(ca));
+    return new PckChain(leaf, ca);
   }
 
   private static TcbInfo.IsvLevel qeIdentity(QeReport qe, QeIdentity id) {

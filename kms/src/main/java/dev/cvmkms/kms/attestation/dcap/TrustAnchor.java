@@ -85,6 +85,31 @@ public final class TrustAnchor {
     return new TrustAnchor(root, true);
   }
 
+  /**
+   * The anchor a configuration asks for, with dstack's guard: a custom root ({@code
+   * [core.attestation.root_ca].tdx}) is refused unless {@code insecureAllowExternalTrustAnchors} is
+   * also set. {@code rootPem} null or blank means the pinned Intel root.
+   *
+   * @throws IllegalArgumentException naming the setting, so start-up fails clearly
+   */
+  public static TrustAnchor fromConfig(String rootPem, boolean insecureAllowExternalTrustAnchors) {
+    if (rootPem == null || rootPem.isBlank()) {
+      return INTEL;
+    }
+    X509Certificate c;
+    try {
+      c = Certs.parsePemChain(rootPem, "configured TDX root CA").get(0);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("the configured TDX root CA is not a PEM certificate");
+    }
+    if (!insecureAllowExternalTrustAnchors && !Bytes.equal(encoded(c), INTEL.rootDer)) {
+      throw new IllegalArgumentException(
+          "a non-Intel TDX root CA is configured but insecure_allow_external_trust_anchors is"
+              + " not set");
+    }
+    return insecureExternal(c);
+  }
+
   private static byte[] encoded(X509Certificate c) {
     try {
       return c.getEncoded();

@@ -74,6 +74,9 @@ public final class EventLogs {
       if (e.version() == 2) {
         o.put("version", 2);
       }
+      if (e.preimage() != null) {
+        o.put("preimage", Bytes.hex(e.preimage()));
+      }
     }
     return a.toString();
   }

@@ -28,8 +28,12 @@ import java.util.List;
  * configuration must never reach this class.
  */
 public final class MockTdx implements QuoteProvider, AttestationProvider {
+  private static final String DEFAULT_SEED = "cvm-kms mock tdx v1";
+
   /** The seed {@code kms dev} and {@code kms quote --provider mock} use. */
-  public static final byte[] DEFAULT_SEED = "cvm-kms mock tdx v1".getBytes(StandardCharsets.UTF_8);
+  public static byte[] defaultSeed() {
+    return DEFAULT_SEED.getBytes(StandardCharsets.UTF_8);
+  }
 
   private static final long EV_PLATFORM_CONFIG_FLAGS = 10;
   private static final long EV_EFI_BOOT_SERVICES_APPLICATION = 0x80000003L;
@@ -78,7 +82,7 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
 
   /** The default seed, V1 event digests, collateral valid around {@code now}. */
   public static MockTdx create(Instant now) {
-    return new MockTdx(DEFAULT_SEED, now, 1);
+    return new MockTdx(defaultSeed(), now, 1);
   }
 
   private static byte[] utf8(String s) {
@@ -179,6 +183,32 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
   /** The real attestation verifier with the mock root and this mock's collateral in-process. */
   public AttestationVerifier verifier() {
     return new AttestationVerifier(dcapVerifier(), CollateralSource.fixed(collateral));
+  }
+
+  /**
+   * For long-running {@code kms dev}: collateral re-issued from the clock once a day, so it never
+   * runs past its 30-day window. Verification still takes its time from the caller.
+   */
+  public CollateralSource collateralSource(java.time.Clock clock) {
+    return new CollateralSource() {
+      private Collateral current = collateral;
+      private Instant issuedFor = Instant.MIN;
+
+      @Override
+      public synchronized Collateral fetch(Key key) {
+        Instant now = clock.instant();
+        if (issuedFor.isBefore(now.minus(java.time.Duration.ofDays(1)))) {
+          current = pki.collateral(MockCollateralSpec.healthy(now));
+          issuedFor = now;
+        }
+        return current;
+      }
+    };
+  }
+
+  /** {@link #verifier()} with {@link #collateralSource(java.time.Clock)}. */
+  public AttestationVerifier verifier(java.time.Clock clock) {
+    return new AttestationVerifier(dcapVerifier(), collateralSource(clock));
   }
 
   @Override

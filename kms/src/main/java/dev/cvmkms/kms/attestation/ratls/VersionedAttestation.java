@@ -61,18 +61,40 @@ public record VersionedAttestation(
     return v2 ? encodeV1() : encodeV0();
   }
 
-  /** Keeps RTMR0 ACPI-data digests and the runtime events (digest dropped), as dstack strips. */
+  /**
+   * What dstack embeds in certificates: RTMR0 "ACPI DATA" events (digest kept) and the IMR 3
+   * events; runtime events lose their digest (it is recomputed), other events their payload.
+   */
   public VersionedAttestation stripped() {
     List<TdxEvent> kept = new ArrayList<>();
     for (TdxEvent e : eventLog) {
-      if (e.imr() == 3) {
+      boolean acpi =
+          e.imr() == 0
+              && e.eventType() == TDX_ACPI_DATA_EVENT_TYPE
+              && java.util.Arrays.equals(e.payload(), ACPI_DATA);
+      if (acpi) {
         kept.add(
-            new TdxEvent(3, e.eventType(), new byte[0], e.event(), e.payload(), e.version(), null));
-      } else if (e.imr() == 0
-          && e.eventType() == TDX_ACPI_DATA_EVENT_TYPE
-          && java.util.Arrays.equals(e.payload(), ACPI_DATA)) {
+            new TdxEvent(
+                0, e.eventType(), e.digest(), e.event(), ACPI_DATA, e.version(), e.preimage()));
+      } else if (e.imr() == 3) {
         kept.add(
-            new TdxEvent(0, e.eventType(), e.digest(), e.event(), new byte[0], e.version(), null));
+            e.isRuntimeEvent()
+                ? new TdxEvent(
+                    3,
+                    e.eventType(),
+                    new byte[0],
+                    e.event(),
+                    e.payload(),
+                    e.version(),
+                    e.preimage())
+                : new TdxEvent(
+                    3,
+                    e.eventType(),
+                    e.digest(),
+                    e.event(),
+                    new byte[0],
+                    e.version(),
+                    e.preimage()));
       }
     }
     return new VersionedAttestation(wireVersion, quote, kept, runtimeEvents, reportData, config);
@@ -159,7 +181,7 @@ public record VersionedAttestation(
               str(e.get("event"), "event.event"),
               bytes(e.get("event_payload"), "event.event_payload"),
               version(e.get("version")),
-              null));
+              e.get("preimage") == null ? null : preimage(e.get("preimage"))));
     }
     Map<String, Object> stack = map(root.get("stack"), "stack");
     Object skind = stack.get("kind");
@@ -203,7 +225,7 @@ public record VersionedAttestation(
     w.str("quote").intArray(quote);
     w.str("event_log").array(eventLog.size());
     for (TdxEvent e : eventLog) {
-      w.map(e.version() == 2 ? 6 : 5);
+      w.map(5 + (e.version() == 2 ? 1 : 0) + (e.preimage() != null ? 1 : 0));
       w.str("imr").uint(e.imr());
       w.str("event_type").uint(e.eventType());
       w.str("digest").bin(e.digest());
@@ -212,16 +234,30 @@ public record VersionedAttestation(
       if (e.version() == 2) {
         w.str("version").uint(2);
       }
+      if (e.preimage() != null) {
+        w.str("preimage").str(dev.cvmkms.kms.attestation.Bytes.hex(e.preimage()));
+      }
     }
     w.str("stack").map(2).str("kind").str("dstack").str("data").map(3);
     w.str("report_data").intArray(reportData);
     w.str("runtime_events").array(runtimeEvents.size());
     for (RuntimeEvent e : runtimeEvents) {
-      w.map(3).str("event").str(e.name()).str("payload").bin(e.payload());
-      w.str("version").uint(e.version());
+      // as serde writes it: version only for V2
+      w.map(e.version() == 2 ? 3 : 2).str("event").str(e.name()).str("payload").bin(e.payload());
+      if (e.version() == 2) {
+        w.str("version").uint(2);
+      }
     }
     w.str("config").str(config);
     return w.toByteArray();
+  }
+
+  private static byte[] preimage(Object o) {
+    try {
+      return dev.cvmkms.kms.attestation.Bytes.unhex(str(o, "event.preimage"), "event.preimage");
+    } catch (AttestationException e) {
+      throw AttestationException.malformed("event.preimage is not hex");
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -243,6 +243,30 @@ class MockNegativeMatrixTest {
   }
 
   @Test
+  void configuredRootsNeedTheInsecureFlag() throws Exception {
+    String mockPem = MockTdxPki.pem(PKI.root());
+    assertThat(dev.cvmkms.kms.attestation.dcap.TrustAnchor.fromConfig(null, false).isInsecure())
+        .isFalse();
+    assertThatThrownBy(() -> dev.cvmkms.kms.attestation.dcap.TrustAnchor.fromConfig(mockPem, false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("insecure_allow_external_trust_anchors");
+    assertThat(dev.cvmkms.kms.attestation.dcap.TrustAnchor.fromConfig(mockPem, true).isInsecure())
+        .isTrue();
+  }
+
+  @Test
+  void devCollateralIsReissuedFromTheClock() {
+    dev.cvmkms.kms.attestation.MutableClock clock =
+        new dev.cvmkms.kms.attestation.MutableClock(NOW);
+    MockTdx mock = MockTdx.create(NOW);
+    var verifier = mock.verifier(clock);
+    byte[] rd = new byte[64];
+    clock.advance(Duration.ofDays(90));
+    assertThat(verifier.verify(mock.attestation(rd), rd, clock.instant()).quote().status())
+        .isEqualTo(TcbStatus.UP_TO_DATE);
+  }
+
+  @Test
   void seededPkiIsDeterministic() throws Exception {
     MockTdxPki again = new MockTdxPki(SEED);
     assertThat(again.root().getEncoded()).isEqualTo(PKI.root().getEncoded());

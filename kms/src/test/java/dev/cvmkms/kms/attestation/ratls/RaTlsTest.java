@@ -115,7 +115,7 @@ class RaTlsTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 2})
   void mockRaTlsCertificateVerifies(int eventLogVersion) throws Exception {
-    MockTdx mock = new MockTdx(MockTdx.DEFAULT_SEED, NOW, eventLogVersion);
+    MockTdx mock = new MockTdx(MockTdx.defaultSeed(), NOW, eventLogVersion);
     KeyPair kp = TestCerts.p256();
     X509Certificate cert = ratlsCert(mock, kp, kp);
     byte[] ext = RaTlsExtensions.content(cert, RaTlsExtensions.ATTESTATION);
@@ -132,8 +132,40 @@ class RaTlsTest {
     assertThat(boot.keyProviderInfo()).isEmpty();
     assertThat(boot.mrAggregated()).isNotEqualTo(runtime.mrAggregated());
     assertThat(runtime.osImageHash()).hasSize(64);
-    // the stripped form kept only runtime events (no boot digests) and the ACPI-data digests
-    assertThat(va.attestation().eventLog()).allMatch(e -> e.imr() == 3 || e.imr() == 0);
+    // the stripped form keeps the ACPI-data digests of RTMR0 and the runtime events, no digests
+    assertThat(va.attestation().eventLog())
+        .allMatch(
+            e ->
+                (e.imr() == 3 && e.digest().length == 0)
+                    || (e.imr() == 0 && e.digest().length == 48));
+    assertThat(va.attestation().eventLog()).anyMatch(e -> e.imr() == 0);
+  }
+
+  @Test
+  void endToEndThroughThePcsStubAndTheCache() throws Exception {
+    MockTdx mock = MockTdx.create(NOW);
+    try (var stub =
+        dev.cvmkms.kms.attestation.mock.PcsStub.start(
+            mock.pki(), dev.cvmkms.kms.attestation.mock.MockCollateralSpec.healthy(NOW))) {
+      var http =
+          dev.cvmkms.kms.attestation.dcap.PccsCollateralSource.newHttpClient(
+              java.time.Duration.ofSeconds(2));
+      var pccs =
+          new dev.cvmkms.kms.attestation.dcap.PccsCollateralSource(
+              stub.baseUri(), http, java.time.Duration.ofSeconds(3), 1 << 20);
+      var cache =
+          new dev.cvmkms.kms.attestation.dcap.CachingCollateralSource(
+              pccs,
+              new dev.cvmkms.kms.attestation.MutableClock(NOW),
+              java.time.Duration.ofHours(24));
+      AttestationVerifier v = new AttestationVerifier(mock.dcapVerifier(), cache);
+      for (int i = 0; i < 3; i++) {
+        KeyPair kp = TestCerts.p256();
+        VerifiedAttestation va = v.verifyCertificate(ratlsCert(mock, kp, kp), NOW);
+        assertThat(va.bootInfo(false, null).tcbStatus()).isEqualTo("UpToDate");
+      }
+      assertThat(stub.hits("/tdx/certification/v4/tcb")).isEqualTo(1);
+    }
   }
 
   @Test
@@ -197,6 +229,52 @@ class RaTlsTest {
     assertThatThrownBy(() -> MockTdx.create(NOW).verifier().verifyCertificate(cert, NOW))
         .isInstanceOfSatisfying(
             AttestationException.class, e -> assertThat(e.reason()).isEqualTo(Reason.NOT_ATTESTED));
+  }
+
+  @Test
+  void v1CarriesPreimagesAndTheyAreChecked() {
+    MockTdx mock = new MockTdx(MockTdx.defaultSeed(), NOW, 2);
+    byte[] rd = new byte[64];
+    VersionedAttestation a = mock.attestation(rd);
+    List<TdxEvent> withPre = new ArrayList<>();
+    for (TdxEvent e : a.eventLog()) {
+      withPre.add(
+          e.isRuntimeEvent()
+              ? new TdxEvent(
+                  e.imr(),
+                  e.eventType(),
+                  e.digest(),
+                  e.event(),
+                  e.payload(),
+                  e.version(),
+                  e.toRuntimeEvent().preimage())
+              : e);
+    }
+    VersionedAttestation b =
+        VersionedAttestation.decode(
+            new VersionedAttestation(1, a.quote(), withPre, a.runtimeEvents(), rd, a.config())
+                .encodeV1());
+    assertThat(b.eventLog()).anyMatch(e -> e.preimage() != null);
+    assertThat(mock.verifier().verify(b, rd, NOW)).isNotNull();
+    List<TdxEvent> lying = new ArrayList<>(b.eventLog());
+    int i = lying.size() - 1;
+    TdxEvent last = lying.get(i);
+    lying.set(
+        i,
+        new TdxEvent(
+            3,
+            last.eventType(),
+            last.digest(),
+            last.event(),
+            last.payload(),
+            2,
+            "{}".getBytes(StandardCharsets.UTF_8)));
+    VersionedAttestation c =
+        new VersionedAttestation(1, b.quote(), lying, b.runtimeEvents(), rd, b.config());
+    assertThatThrownBy(() -> mock.verifier().verify(c, rd, NOW))
+        .isInstanceOfSatisfying(
+            AttestationException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.EVENT_LOG_INVALID));
   }
 
   @Test

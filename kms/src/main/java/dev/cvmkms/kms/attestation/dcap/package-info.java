@@ -1,0 +1,5 @@
+/**
+ * Intel DCAP for TDX, in-house: the quote parser, the verifier, collateral (PCCS client, cache) and
+ * the pinned Intel SGX Root CA. Not for SGX enclave quotes.
+ */
+package dev.cvmkms.kms.attestation.dcap;

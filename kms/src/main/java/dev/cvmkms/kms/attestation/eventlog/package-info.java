@@ -1,0 +1,5 @@
+/**
+ * dstack's event log: runtime-event digests (V1/V2), RTMR replay and the app identity (BootInfo
+ * fields) derived from a verified quote and its events.
+ */
+package dev.cvmkms.kms.attestation.eventlog;

@@ -1,0 +1,6 @@
+/**
+ * The mock TDX platform for {@code kms dev} and CI: a deterministic PKI, quote generator,
+ * collateral and a PCS-shaped HTTP stub. Everything it signs is trusted only through an insecure
+ * trust anchor; production must never configure it.
+ */
+package dev.cvmkms.kms.attestation.mock;

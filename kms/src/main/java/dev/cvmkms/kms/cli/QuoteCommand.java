@@ -1,0 +1,113 @@
+package dev.cvmkms.kms.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cvmkms.kms.attestation.AttestationException;
+import dev.cvmkms.kms.attestation.Bytes;
+import dev.cvmkms.kms.attestation.QuoteProvider;
+import dev.cvmkms.kms.attestation.agent.GuestAgentClient;
+import dev.cvmkms.kms.attestation.mock.MockTdx;
+import dev.cvmkms.kms.attestation.tsm.ConfigfsQuoteProvider;
+import dev.cvmkms.kms.attestation.tsm.NioTsmFs;
+import java.io.PrintWriter;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kms quote}: makes a TDX quote. Without {@code --out} the quote is printed as hex; with it
+ * the binary goes to the file and a JSON summary is printed. Logs go to stderr.
+ */
+@Command(
+    name = "quote",
+    mixinStandardHelpOptions = true,
+    description = "Make a TDX quote over the given report data (zero-padded to 64 bytes).")
+public final class QuoteCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(QuoteCommand.class);
+
+  /** Which quote source to use. */
+  public enum Provider {
+    configfs,
+    agent,
+    mock
+  }
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--report-data",
+      required = true,
+      paramLabel = "HEX",
+      description = "Up to 64 bytes of hex; zero-padded to 64.")
+  String reportDataHex;
+
+  @Option(
+      names = "--provider",
+      defaultValue = "configfs",
+      description =
+          "configfs (Linux configfs-tsm), agent (dstack guest agent) or mock. Default:"
+              + " ${DEFAULT-VALUE}.")
+  Provider provider;
+
+  @Option(names = "--out", paramLabel = "FILE", description = "Write the binary quote here.")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter stdout = spec.commandLine().getOut();
+    byte[] rd;
+    try {
+      rd = Bytes.unhex(reportDataHex, "report data");
+    } catch (AttestationException e) {
+      spec.commandLine().getErr().println("--report-data is not hex");
+      return 2;
+    }
+    if (rd.length > 64) {
+      spec.commandLine().getErr().println("--report-data is longer than 64 bytes");
+      return 2;
+    }
+    byte[] padded = java.util.Arrays.copyOf(rd, 64);
+    QuoteProvider p =
+        switch (provider) {
+          case configfs -> new ConfigfsQuoteProvider(new NioTsmFs(NioTsmFs.DEFAULT_ROOT));
+          case agent ->
+              GuestAgentClient.fromEnvironment(
+                  System.getenv(),
+                  HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
+                  Duration.ofSeconds(60));
+          case mock -> {
+            LOG.warn("using the MOCK TDX quote provider: the quote proves nothing");
+            yield MockTdx.create(Instant.now());
+          }
+        };
+    byte[] quote;
+    try {
+      quote = p.quote(padded);
+    } catch (AttestationException e) {
+      spec.commandLine().getErr().println("quote failed: " + e.getMessage());
+      return 1;
+    }
+    if (out == null) {
+      stdout.println(Bytes.hex(quote));
+    } else {
+      Files.write(out, quote);
+      ObjectNode o = new ObjectMapper().createObjectNode();
+      o.put("provider", p.name());
+      o.put("out", out.toString());
+      o.put("size", quote.length);
+      o.put("reportData", Bytes.hex(padded));
+      stdout.println(o.toPrettyString());
+    }
+    stdout.flush();
+    return 0;
+  }
+}
