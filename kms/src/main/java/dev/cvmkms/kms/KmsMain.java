@@ -1,7 +1,9 @@
 package dev.cvmkms.kms;
 
 import dev.cvmkms.kms.cli.DevCommand;
+import dev.cvmkms.kms.cli.QuoteCommand;
 import dev.cvmkms.kms.cli.ServeCommand;
+import dev.cvmkms.kms.cli.VerifyQuoteCommand;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +14,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = KmsVersion.class,
     description = "dstack-compatible key management service for TDX CVMs",
-    subcommands = {ServeCommand.class, DevCommand.class})
+    subcommands = {
+      ServeCommand.class,
+      DevCommand.class,
+      QuoteCommand.class,
+      VerifyQuoteCommand.class
+    })
 public final class KmsMain {
   private KmsMain() {}
 
