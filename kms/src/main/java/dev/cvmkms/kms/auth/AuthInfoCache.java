@@ -180,8 +180,8 @@ public final class AuthInfoCache {
                 s == null
                     ? " (no value yet)"
                     : "; serving the last good value, "
-                        + TimeUnit.NANOSECONDS.toSeconds(clock.getAsLong() - s.fetchedAtNanos)
-                        + " s old",
+                        + TimeUnit.NANOSECONDS.toMillis(clock.getAsLong() - s.fetchedAtNanos)
+                        + " ms old",
                 ar.cause().getMessage());
           }
           loading.set(null);

@@ -90,6 +90,8 @@ final class HttpExchange {
   }
 
   private void read(HttpClientResponse resp) {
+    // First, so a reset we cause below is not logged by Vert.x as an unhandled error.
+    resp.exceptionHandler(t -> fail(transportError(t)));
     if (done) {
       return;
     }
@@ -101,7 +103,6 @@ final class HttpExchange {
     }
     Buffer acc = Buffer.buffer();
     long retryAfter = retryAfterMillis(resp.getHeader("Retry-After"));
-    resp.exceptionHandler(t -> fail(transportError(t)));
     resp.handler(
         chunk -> {
           if (done) {

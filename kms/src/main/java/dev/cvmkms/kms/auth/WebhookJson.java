@@ -65,8 +65,9 @@ final class WebhookJson {
     if (!allowed.isBoolean()) {
       throw new DecodeError("key \"isAllowed\" must be a boolean");
     }
-    return new BootDecision(
-        allowed.booleanValue(), text(root, "reason"), text(root, "gatewayAppId"));
+    String gatewayAppId = text(root, "gatewayAppId");
+    String reason = text(root, "reason");
+    return new BootDecision(allowed.booleanValue(), reason, gatewayAppId);
   }
 
   /** {@code GET <url>}: status, kmsContractAddr, gatewayAppId, chainId (u64), appImplementation. */
