@@ -62,31 +62,39 @@ final class HttpExchange {
                                 + " timed out after "
                                 + timeoutMs
                                 + " ms")));
-    client
-        .http()
-        .request(client.requestOptions(method, uri, timeoutMs, body != null))
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                fail(transportError(ar.cause()));
-                return;
-              }
-              request = ar.result();
-              if (done) {
-                request.reset();
-                return;
-              }
-              request.exceptionHandler(t -> fail(transportError(t)));
-              Future<HttpClientResponse> sent = body == null ? request.send() : request.send(body);
-              sent.onComplete(
-                  rar -> {
-                    if (rar.failed()) {
-                      fail(transportError(rar.cause()));
-                    } else {
-                      read(rar.result());
-                    }
-                  });
-            });
+    Future<HttpClientRequest> requested;
+    try {
+      requested =
+          client.http().request(client.requestOptions(method, uri, timeoutMs, body != null));
+    } catch (IllegalStateException closed) {
+      // The pool was closed (shutdown) while a retry or refresh was pending.
+      fail(
+          new WebhookException(
+              Outcome.ERROR, "auth api " + client.shown() + " client is closed", 0, -1, true));
+      return;
+    }
+    requested.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            fail(transportError(ar.cause()));
+            return;
+          }
+          request = ar.result();
+          if (done) {
+            request.reset();
+            return;
+          }
+          request.exceptionHandler(t -> fail(transportError(t)));
+          Future<HttpClientResponse> sent = body == null ? request.send() : request.send(body);
+          sent.onComplete(
+              rar -> {
+                if (rar.failed()) {
+                  fail(transportError(rar.cause()));
+                } else {
+                  read(rar.result());
+                }
+              });
+        });
   }
 
   private void read(HttpClientResponse resp) {

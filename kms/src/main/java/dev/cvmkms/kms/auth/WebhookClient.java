@@ -185,7 +185,7 @@ public final class WebhookClient {
     Promise<T> result = Promise.promise();
     // Run the whole call on one context so timers and responses never race across threads.
     Context ctx = vertx.getOrCreateContext();
-    Runnable first = () -> attempt(op, method, uri, body, decoder, deadlineAt, 0, result);
+    Runnable first = () -> attempt(op, method, uri, body, decoder, deadlineAt, 0, null, result);
     if (Vertx.currentContext() == ctx) {
       first.run();
     } else {
@@ -211,8 +211,14 @@ public final class WebhookClient {
       Decoder<T> decoder,
       long deadlineAt,
       int attemptNo,
+      WebhookException previous,
       Promise<T> result) {
     if (!breaker.tryAcquire()) {
+      if (previous != null) {
+        // The circuit opened during our own retries: report what actually went wrong.
+        result.fail(withAttempts(previous, attemptNo));
+        return;
+      }
       result.fail(
           new WebhookException(
               Outcome.OPEN,
@@ -283,7 +289,15 @@ public final class WebhookClient {
                       Math.max(1, waitMs),
                       t ->
                           attempt(
-                              op, method, uri, body, decoder, deadlineAt, attemptNo + 1, result));
+                              op,
+                              method,
+                              uri,
+                              body,
+                              decoder,
+                              deadlineAt,
+                              attemptNo + 1,
+                              err,
+                              result));
                   return;
                 }
               }
@@ -328,6 +342,9 @@ public final class WebhookClient {
   }
 
   private static WebhookException withAttempts(WebhookException e, int attempts) {
+    if (attempts <= 1) {
+      return e;
+    }
     return e.withMessage(e.getMessage() + " (after " + attempts + " attempts)");
   }
 
@@ -370,8 +387,7 @@ public final class WebhookClient {
             .setAbsoluteURI(uri)
             .setConnectTimeout(Math.min(settings.connectTimeout().toMillis(), timeoutMs))
             .setFollowRedirects(false)
-            .putHeader(HttpHeaders.USER_AGENT, userAgent)
-            .putHeader(HttpHeaders.ACCEPT, "application/json");
+            .putHeader(HttpHeaders.USER_AGENT, userAgent);
     if (hasBody) {
       ro.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
     }

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class AuthInfoCacheTest {
+  private TestVertx testVertx;
   private Vertx vertx;
   private FakeWebhook fake;
   private SimpleMeterRegistry registry;
@@ -30,7 +31,8 @@ class AuthInfoCacheTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    testVertx = new TestVertx();
+    vertx = testVertx.vertx;
     fake = FakeWebhook.start(vertx);
     registry = new SimpleMeterRegistry();
   }
@@ -44,7 +46,7 @@ class AuthInfoCacheTest {
       await(client.close());
     }
     fake.close();
-    await(vertx.close());
+    testVertx.closeAndAssertNeverBlocked();
   }
 
   /** A cache over the real client and the fake webhook (refresh 200 ms unless said otherwise). */

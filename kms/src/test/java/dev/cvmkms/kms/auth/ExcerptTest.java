@@ -26,4 +26,16 @@ class ExcerptTest {
     assertThat(Excerpt.of("busy".getBytes(StandardCharsets.UTF_8), 100)).isEqualTo("busy");
     assertThat(Excerpt.of(new byte[0], 100)).isEmpty();
   }
+
+  @Test
+  void urlsAreReducedToSchemeAndHost() {
+    byte[] body =
+        ("request failed. URL: https://user:pw@eth-mainnet.example.com/v2/K3Y?apikey=Q "
+                + "and wss://rpc.example/ws")
+            .getBytes(StandardCharsets.UTF_8);
+    assertThat(Excerpt.of(body, 200))
+        .isEqualTo(
+            "request failed. URL: https://eth-mainnet.example.com/... and wss://rpc.example/...")
+        .doesNotContain("K3Y", "pw", "apikey");
+  }
 }

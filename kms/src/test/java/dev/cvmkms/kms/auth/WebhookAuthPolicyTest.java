@@ -18,13 +18,15 @@ class WebhookAuthPolicyTest {
   private static final String DENY =
       "{\"isAllowed\":false,\"gatewayAppId\":\"\",\"reason\":\"compose hash not allowed\"}";
 
+  private TestVertx testVertx;
   private Vertx vertx;
   private FakeWebhook fake;
   private WebhookAuthPolicy policy;
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    testVertx = new TestVertx();
+    vertx = testVertx.vertx;
     fake = FakeWebhook.start(vertx);
     policy =
         WebhookAuthPolicy.start(vertx, Fixtures.fast(fake.url()), new SimpleMeterRegistry(), "t");
@@ -34,7 +36,7 @@ class WebhookAuthPolicyTest {
   void tearDown() throws Exception {
     await(policy.close());
     fake.close();
-    await(vertx.close());
+    testVertx.closeAndAssertNeverBlocked();
   }
 
   @Test

@@ -25,6 +25,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class WebhookClientTest {
+  private TestVertx testVertx;
   private Vertx vertx;
   private FakeWebhook fake;
   private SimpleMeterRegistry registry;
@@ -32,7 +33,8 @@ class WebhookClientTest {
 
   @BeforeEach
   void setUp() throws Exception {
-    vertx = Vertx.vertx();
+    testVertx = new TestVertx();
+    vertx = testVertx.vertx;
     fake = FakeWebhook.start(vertx);
     registry = new SimpleMeterRegistry();
   }
@@ -43,7 +45,7 @@ class WebhookClientTest {
       await(c.close());
     }
     fake.close();
-    await(vertx.close());
+    testVertx.closeAndAssertNeverBlocked();
   }
 
   private WebhookClient client(WebhookSettings s) {
@@ -345,6 +347,19 @@ class WebhookClientTest {
     assertThat(((WebhookException) awaitFailure(probe)).outcome()).isEqualTo(Outcome.TIMEOUT);
     assertThat(c.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
     assertThat(fake.appRequests).hasSize(3);
+  }
+
+  @Test
+  void breaker_openingDuringOwnRetries_reportsTheRealError() throws Exception {
+    WebhookClient c = client(Fixtures.settings(fake.url(), 300, 300, 2_000, 2, 300));
+    fake.info = FakeWebhook.status(503);
+
+    Throwable e = awaitFailure(c.info());
+
+    assertThat(e).hasMessageContaining("returned 503").hasMessageEndingWith("(after 2 attempts)");
+    assertThat(e).hasMessageNotContaining("circuit open");
+    assertThat(fake.infoRequests).hasSize(2);
+    assertThat(c.breakerState()).isEqualTo(CircuitBreaker.State.OPEN);
   }
 
   @Test
