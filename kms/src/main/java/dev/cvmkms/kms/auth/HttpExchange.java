@@ -3,12 +3,14 @@ package dev.cvmkms.kms.auth;
 import dev.cvmkms.kms.auth.WebhookException.Outcome;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpClosedException;
-import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -27,50 +29,52 @@ final class HttpExchange {
   /** A complete response: status, Retry-After in ms (-1 if none) and the (capped) body. */
   record Raw(int status, long retryAfterMillis, byte[] body) {}
 
-  private final WebhookClient client;
-  private final Promise<Raw> promise = Promise.promise();
+  private final Vertx vertx;
+  private final String shownUrl;
+  private final int maxBytes;
   private final long timeoutMs;
+  private final Promise<Raw> promise = Promise.promise();
   private HttpClientRequest request;
   private boolean done;
   private long timerId = -1;
 
-  private HttpExchange(WebhookClient client, long timeoutMs) {
-    this.client = client;
+  private HttpExchange(Vertx vertx, String shownUrl, int maxBytes, long timeoutMs) {
+    this.vertx = vertx;
+    this.shownUrl = shownUrl;
+    this.maxBytes = maxBytes;
     this.timeoutMs = timeoutMs;
   }
 
-  /** Must be called on a Vert.x context; all callbacks then run on it. */
+  /**
+   * Sends one request. Must be called on a Vert.x context; all callbacks then run on it.
+   *
+   * @param shownUrl the redacted URL for error messages
+   */
   static Future<Raw> run(
-      WebhookClient client, HttpMethod method, String uri, Buffer body, long timeoutMs) {
-    HttpExchange x = new HttpExchange(client, timeoutMs);
-    x.start(method, uri, body);
+      Vertx vertx,
+      HttpClientAgent http,
+      RequestOptions request,
+      Buffer body,
+      String shownUrl,
+      int maxBytes,
+      long timeoutMs) {
+    HttpExchange x = new HttpExchange(vertx, shownUrl, maxBytes, timeoutMs);
+    x.start(http, request, body);
     return x.promise.future();
   }
 
-  private void start(HttpMethod method, String uri, Buffer body) {
+  private void start(HttpClientAgent http, RequestOptions options, Buffer body) {
+    String timedOut = "auth api " + shownUrl + " timed out after " + timeoutMs + " ms";
     timerId =
-        client
-            .vertx()
-            .setTimer(
-                timeoutMs,
-                id ->
-                    fail(
-                        new WebhookException(
-                            Outcome.TIMEOUT,
-                            "auth api "
-                                + client.shown()
-                                + " timed out after "
-                                + timeoutMs
-                                + " ms")));
+        vertx.setTimer(timeoutMs, id -> fail(new WebhookException(Outcome.TIMEOUT, timedOut)));
     Future<HttpClientRequest> requested;
     try {
-      requested =
-          client.http().request(client.requestOptions(method, uri, timeoutMs, body != null));
+      requested = http.request(options);
     } catch (IllegalStateException closed) {
       // The pool was closed (shutdown) while a retry or refresh was pending.
       fail(
           new WebhookException(
-              Outcome.ERROR, "auth api " + client.shown() + " client is closed", 0, -1, true));
+              Outcome.ERROR, "auth api " + shownUrl + " client is closed", 0, -1, true));
       return;
     }
     requested.onComplete(
@@ -103,7 +107,7 @@ final class HttpExchange {
     if (done) {
       return;
     }
-    int cap = client.maxResponseBytes();
+    int cap = maxBytes;
     String declared = resp.getHeader("Content-Length");
     if (declared != null && declaredTooLarge(declared, cap)) {
       fail(oversize(cap));
@@ -130,7 +134,7 @@ final class HttpExchange {
       return;
     }
     done = true;
-    client.vertx().cancelTimer(timerId);
+    vertx.cancelTimer(timerId);
     promise.complete(raw);
   }
 
@@ -139,7 +143,7 @@ final class HttpExchange {
       return;
     }
     done = true;
-    client.vertx().cancelTimer(timerId);
+    vertx.cancelTimer(timerId);
     if (request != null) {
       request.reset(); // closes the HTTP/1.1 connection: it cannot be reused mid-response
     }
@@ -148,7 +152,7 @@ final class HttpExchange {
 
   private WebhookException oversize(int cap) {
     return new WebhookException(
-        Outcome.DECODE, "auth api " + client.shown() + " response exceeds " + cap + " bytes");
+        Outcome.DECODE, "auth api " + shownUrl + " response exceeds " + cap + " bytes");
   }
 
   private static boolean declaredTooLarge(String declared, int cap) {
@@ -161,7 +165,7 @@ final class HttpExchange {
 
   /** Maps Vert.x/Netty errors to a short description; their messages may quote the query. */
   private WebhookException transportError(Throwable t) {
-    String prefix = "auth api " + client.shown();
+    String prefix = "auth api " + shownUrl;
     if (t instanceof ConnectionPoolTooBusyException) {
       return new WebhookException(
           Outcome.ERROR, prefix + " request refused: connection pool queue is full", 0, -1, true);

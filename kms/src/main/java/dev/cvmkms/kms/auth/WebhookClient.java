@@ -1,10 +1,7 @@
 package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.auth.WebhookException.Outcome;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -12,19 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Base64;
-import java.util.EnumMap;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -55,18 +41,18 @@ public final class WebhookClient {
 
   private static final int ERROR_EXCERPT_BYTES = 160;
 
+  private static final int WAIT_QUEUE_PER_CONNECTION = 32;
+
   /** The three things the KMS asks the webhook; the tag is the {@code operation} label. */
   public enum Operation {
-    INFO("info", null),
-    APP("app", "bootAuth/app"),
-    KMS("kms", "bootAuth/kms");
+    INFO("info"),
+    APP("app"),
+    KMS("kms");
 
     private final String tag;
-    private final String path;
 
-    Operation(String tag, String path) {
+    Operation(String tag) {
       this.tag = tag;
-      this.path = path;
     }
 
     public String tag() {
@@ -76,16 +62,11 @@ public final class WebhookClient {
 
   private final Vertx vertx;
   private final WebhookSettings settings;
+  private final WebhookTarget target;
+  private final String shownUrl;
   private final HttpClientAgent http;
   private final CircuitBreaker breaker;
-  private final String shownUrl;
-  private final String infoUri;
-  private final Map<Operation, String> postUris = new EnumMap<>(Operation.class);
-  private final String basicAuth;
-  private final String userAgent;
-  private final MeterRegistry registry;
-  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
-  private final Map<Operation, Counter> retries = new EnumMap<>(Operation.class);
+  private final WebhookMetrics metrics;
 
   /**
    * Creates the pool. Call once per process and share the instance.
@@ -96,17 +77,8 @@ public final class WebhookClient {
       Vertx vertx, WebhookSettings settings, MeterRegistry registry, String version) {
     this.vertx = vertx;
     this.settings = settings;
-    this.registry = registry;
-    this.userAgent = "cvm-kms/" + version;
-    this.shownUrl = settings.redactedUrl();
-    URI u = URI.create(settings.url());
-    this.basicAuth = basicAuth(u.getRawUserInfo());
-    this.infoUri = withoutUserInfo(u, u.getRawPath());
-    String base = u.getRawPath() == null ? "" : u.getRawPath();
-    String dir = base.endsWith("/") ? base : base + "/";
-    postUris.put(Operation.APP, withoutUserInfo(u, dir + Operation.APP.path));
-    postUris.put(Operation.KMS, withoutUserInfo(u, dir + Operation.KMS.path));
-
+    this.target = new WebhookTarget(settings, version);
+    this.shownUrl = target.shownUrl();
     HttpClientOptions options =
         new HttpClientOptions()
             .setProtocolVersion(HttpVersion.HTTP_1_1)
@@ -114,32 +86,21 @@ public final class WebhookClient {
             .setKeepAliveTimeout(30)
             .setConnectTimeout((int) settings.connectTimeout().toMillis())
             .setMaxRedirects(0);
+    // A bounded queue: under a flood, waiting callers are refused instead of piling up.
     PoolOptions pool =
         new PoolOptions()
             .setHttp1MaxSize(settings.maxConnections())
-            .setMaxWaitQueueSize(settings.maxConnections() * 32);
+            .setMaxWaitQueueSize(settings.maxConnections() * WAIT_QUEUE_PER_CONNECTION);
     this.http = vertx.createHttpClient(options, pool);
     this.breaker =
         new CircuitBreaker(
             settings.breakerFailures(), settings.breakerReset().toNanos(), System::nanoTime);
-
-    Gauge.builder("kms.auth.webhook.breaker.state", breaker, b -> b.state().gauge)
-        .description("Auth webhook circuit: 0 closed, 1 half-open, 2 open")
-        .strongReference(true)
-        .register(registry);
-    for (Operation op : Operation.values()) {
-      retries.put(
-          op,
-          Counter.builder("kms.auth.webhook.retries")
-              .description("Auth webhook GET retries")
-              .tag("operation", op.tag)
-              .register(registry));
-    }
+    this.metrics = new WebhookMetrics(registry, breaker);
   }
 
   /** {@code GET <url>}: deployment metadata, retried within the deadline. */
   public Future<AuthInfo> info() {
-    return call(Operation.INFO, HttpMethod.GET, infoUri, null, WebhookJson::decodeInfo);
+    return call(Operation.INFO, null, WebhookJson::decodeInfo);
   }
 
   /** {@code POST <url>/bootAuth/app|kms} with the BootInfo; one attempt, never retried. */
@@ -151,8 +112,7 @@ public final class WebhookClient {
     if (op == Operation.INFO) {
       throw new IllegalArgumentException("bootAuth needs APP or KMS");
     }
-    return call(
-        op, HttpMethod.POST, postUris.get(op), Buffer.buffer(body), WebhookJson::decodeDecision);
+    return call(op, Buffer.buffer(body), WebhookJson::decodeDecision);
   }
 
   /** The webhook URL as it may be shown (no userinfo, no query). */
@@ -162,10 +122,6 @@ public final class WebhookClient {
 
   CircuitBreaker.State breakerState() {
     return breaker.state();
-  }
-
-  WebhookSettings settings() {
-    return settings;
   }
 
   /** Closes the pool; in-flight calls fail. */
@@ -178,14 +134,13 @@ public final class WebhookClient {
     T decode(byte[] body) throws WebhookJson.DecodeError;
   }
 
-  private <T> Future<T> call(
-      Operation op, HttpMethod method, String uri, Buffer body, Decoder<T> decoder) {
+  private <T> Future<T> call(Operation op, Buffer body, Decoder<T> decoder) {
     long start = System.nanoTime();
     long deadlineAt = start + settings.deadline().toNanos();
     Promise<T> result = Promise.promise();
     // Run the whole call on one context so timers and responses never race across threads.
     Context ctx = vertx.getOrCreateContext();
-    Runnable first = () -> attempt(op, method, uri, body, decoder, deadlineAt, 0, null, result);
+    Runnable first = () -> attempt(op, body, decoder, deadlineAt, 0, null, result);
     if (Vertx.currentContext() == ctx) {
       first.run();
     } else {
@@ -199,14 +154,12 @@ public final class WebhookClient {
                   ar.succeeded()
                       ? Outcome.OK
                       : ar.cause() instanceof WebhookException w ? w.outcome() : Outcome.ERROR;
-              timer(op, outcome).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+              metrics.call(op, outcome, System.nanoTime() - start);
             });
   }
 
   private <T> void attempt(
       Operation op,
-      HttpMethod method,
-      String uri,
       Buffer body,
       Decoder<T> decoder,
       long deadlineAt,
@@ -233,76 +186,80 @@ public final class WebhookClient {
     }
     long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime());
     long timeoutMs = Math.max(1, Math.min(settings.attemptTimeout().toMillis(), leftMs));
-    HttpExchange.run(this, method, uri, body, timeoutMs)
+    long connectMs = Math.min(settings.connectTimeout().toMillis(), timeoutMs);
+    HttpExchange.run(
+            vertx,
+            http,
+            target.request(op, connectMs),
+            body,
+            shownUrl,
+            settings.maxResponseBytes(),
+            timeoutMs)
         .onComplete(
             ar -> {
-              WebhookException err;
-              if (ar.succeeded()) {
-                HttpExchange.Raw raw = ar.result();
-                if (raw.status() / 100 == 2) {
-                  observe(Outcome.OK);
-                  try {
-                    result.complete(decoder.decode(raw.body()));
-                  } catch (WebhookJson.DecodeError e) {
-                    result.fail(
-                        new WebhookException(
-                            Outcome.DECODE,
-                            "failed to decode response from "
-                                + shownUrl
-                                + ", status="
-                                + raw.status()
-                                + ": "
-                                + e.getMessage(),
-                            raw.status(),
-                            -1));
-                  }
-                  return;
-                }
-                err = statusError(raw);
-              } else {
-                err =
-                    ar.cause() instanceof WebhookException w
-                        ? w
-                        : new WebhookException(Outcome.ERROR, "auth api " + shownUrl + " failed");
+              if (ar.succeeded() && ar.result().status() / 100 == 2) {
+                observe(Outcome.OK);
+                decodeInto(ar.result(), decoder, result);
+                return;
               }
+              WebhookException err =
+                  ar.succeeded() ? statusError(ar.result()) : asWebhookError(ar.cause());
               if (err.isLocal()) {
                 breaker.onNeutral();
               } else {
                 observe(err.outcome());
               }
-              if (method == HttpMethod.GET
-                  && err.outcome().retryable()
-                  && attemptNo < settings.maxRetries()) {
-                long waitMs =
-                    err.retryAfterMillis() >= 0 ? err.retryAfterMillis() : fullJitter(attemptNo);
-                long leftAfterWait =
-                    TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime()) - waitMs;
-                if (leftAfterWait >= MIN_ATTEMPT_MS) {
-                  retries.get(op).increment();
-                  log.debug(
-                      "auth api {} attempt {} failed ({}), retrying in {} ms",
-                      op.tag,
-                      attemptNo + 1,
-                      err.outcome().tag(),
-                      waitMs);
-                  vertx.setTimer(
-                      Math.max(1, waitMs),
-                      t ->
-                          attempt(
-                              op,
-                              method,
-                              uri,
-                              body,
-                              decoder,
-                              deadlineAt,
-                              attemptNo + 1,
-                              err,
-                              result));
-                  return;
-                }
+              long waitMs = retryDelay(op, err, attemptNo, deadlineAt);
+              if (waitMs < 0) {
+                result.fail(withAttempts(err, attemptNo + 1));
+                return;
               }
-              result.fail(attemptNo == 0 ? err : withAttempts(err, attemptNo + 1));
+              metrics.retry(op);
+              log.debug(
+                  "auth api {} attempt {} failed ({}), retrying in {} ms",
+                  op.tag,
+                  attemptNo + 1,
+                  err.outcome().tag(),
+                  waitMs);
+              vertx.setTimer(
+                  Math.max(1, waitMs),
+                  t -> attempt(op, body, decoder, deadlineAt, attemptNo + 1, err, result));
             });
+  }
+
+  /**
+   * How long to wait before retrying, or -1 for no retry. Only the idempotent GET is retried (a
+   * decision is asked exactly once), only for outcomes where the webhook may recover, at most
+   * maxRetries times, and never if the wait would leave too little of the deadline.
+   */
+  private long retryDelay(Operation op, WebhookException err, int attemptNo, long deadlineAt) {
+    if (op != Operation.INFO || !err.outcome().retryable() || attemptNo >= settings.maxRetries()) {
+      return -1;
+    }
+    long waitMs = err.retryAfterMillis() >= 0 ? err.retryAfterMillis() : fullJitter(attemptNo);
+    long leftAfterWait = TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime()) - waitMs;
+    return leftAfterWait >= MIN_ATTEMPT_MS ? waitMs : -1;
+  }
+
+  private <T> void decodeInto(HttpExchange.Raw raw, Decoder<T> decoder, Promise<T> result) {
+    try {
+      result.complete(decoder.decode(raw.body()));
+    } catch (WebhookJson.DecodeError e) {
+      String msg =
+          "failed to decode response from "
+              + shownUrl
+              + ", status="
+              + raw.status()
+              + ": "
+              + e.getMessage();
+      result.fail(new WebhookException(Outcome.DECODE, msg, raw.status(), -1));
+    }
+  }
+
+  private WebhookException asWebhookError(Throwable t) {
+    return t instanceof WebhookException w
+        ? w
+        : new WebhookException(Outcome.ERROR, "auth api " + shownUrl + " failed");
   }
 
   /** Feeds the breaker and logs its transitions. */
@@ -351,82 +308,5 @@ public final class WebhookClient {
   private static long fullJitter(int attemptNo) {
     long ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(attemptNo, 20));
     return ThreadLocalRandom.current().nextLong(ceiling + 1);
-  }
-
-  private Timer timer(Operation op, Outcome outcome) {
-    return timers.computeIfAbsent(
-        op.tag + "/" + outcome.tag(),
-        k ->
-            Timer.builder("kms.auth.webhook.calls")
-                .description("Auth webhook calls, retries included, by operation and outcome")
-                .tag("operation", op.tag)
-                .tag("outcome", outcome.tag())
-                .publishPercentileHistogram()
-                .minimumExpectedValue(Duration.ofMillis(1))
-                .maximumExpectedValue(settings.deadline())
-                .register(registry));
-  }
-
-  // Package-private accessors for HttpExchange.
-  HttpClientAgent http() {
-    return http;
-  }
-
-  Vertx vertx() {
-    return vertx;
-  }
-
-  String shown() {
-    return shownUrl;
-  }
-
-  RequestOptions requestOptions(HttpMethod method, String uri, long timeoutMs, boolean hasBody) {
-    RequestOptions ro =
-        new RequestOptions()
-            .setMethod(method)
-            .setAbsoluteURI(uri)
-            .setConnectTimeout(Math.min(settings.connectTimeout().toMillis(), timeoutMs))
-            .setFollowRedirects(false)
-            .putHeader(HttpHeaders.USER_AGENT, userAgent);
-    if (hasBody) {
-      ro.putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
-    }
-    if (basicAuth != null) {
-      ro.putHeader(HttpHeaders.AUTHORIZATION, basicAuth);
-    }
-    return ro;
-  }
-
-  int maxResponseBytes() {
-    return settings.maxResponseBytes();
-  }
-
-  private static String withoutUserInfo(URI u, String rawPath) {
-    StringBuilder sb = new StringBuilder().append(u.getScheme()).append("://").append(u.getHost());
-    if (u.getPort() >= 0) {
-      sb.append(':').append(u.getPort());
-    }
-    sb.append(rawPath == null || rawPath.isEmpty() ? "/" : rawPath);
-    if (u.getRawQuery() != null) {
-      sb.append('?').append(u.getRawQuery());
-    }
-    return sb.toString();
-  }
-
-  /** reqwest sends URL userinfo as Basic auth; do the same so such URLs keep working. */
-  private static String basicAuth(String rawUserInfo) {
-    if (rawUserInfo == null) {
-      return null;
-    }
-    int colon = rawUserInfo.indexOf(':');
-    String user = colon < 0 ? rawUserInfo : rawUserInfo.substring(0, colon);
-    String pass = colon < 0 ? "" : rawUserInfo.substring(colon + 1);
-    String plain = percentDecode(user) + ":" + percentDecode(pass);
-    return "Basic " + Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static String percentDecode(String s) {
-    // URLDecoder is for forms: protect '+' so it is not turned into a space.
-    return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 }
