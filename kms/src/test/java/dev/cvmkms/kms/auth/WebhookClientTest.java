@@ -438,6 +438,63 @@ class WebhookClientTest {
     assertThat(fake.connectionsMaxActive.get()).isLessThanOrEqualTo(s.maxConnections());
   }
 
+  @Test
+  void aFullWaitQueue_refusesAtOnce_withoutTrippingTheBreaker() throws Exception {
+    // 1 connection, so the wait queue holds 32: of 40 calls, 1 is in flight, 32 wait, 7 are
+    // refused.
+    WebhookSettings s =
+        new WebhookSettings(
+            fake.url(),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(4),
+            1,
+            4096,
+            0,
+            3,
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(1),
+            Duration.ofSeconds(5));
+    WebhookClient c = client(s);
+    fake.app = fake.slow(30, FakeWebhook.json(200, FakeWebhook.ALLOW));
+
+    List<Future<BootDecision>> calls = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      calls.add(c.bootAuth(Operation.APP, Fixtures.boot()));
+    }
+    int ok = 0;
+    int refused = 0;
+    for (Future<BootDecision> f : calls) {
+      try {
+        await(f);
+        ok++;
+      } catch (Exception e) {
+        assertThat(e.getCause()).hasMessageContaining("connection pool queue is full");
+        refused++;
+      }
+    }
+
+    // Vert.x counts the caller whose connection is being opened as waiting, so 7 or 8.
+    assertThat(refused).isBetween(7, 8);
+    assertThat(ok + refused).isEqualTo(40);
+    assertThat(c.breakerState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(fake.connectionsOpened.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aWebhookThatIsNotListening_failsFastAsAnError() throws Exception {
+    String url = fake.url();
+    WebhookClient c = client(Fixtures.fast(url));
+    fake.close();
+
+    long start = System.nanoTime();
+    Throwable e = awaitFailure(c.bootAuth(Operation.KMS, Fixtures.boot()));
+
+    assertThat(millisSince(start)).isLessThan(300);
+    assertThat(((WebhookException) e).outcome()).isEqualTo(Outcome.ERROR);
+    assertThat(e).hasMessage("auth api " + url + " request failed: connection refused");
+  }
+
   // ---- metrics ----
 
   @Test
