@@ -45,6 +45,7 @@ public final class AuthInfoCache {
   private final AtomicReference<Snapshot> current = new AtomicReference<>();
   private final AtomicReference<Future<AuthInfo>> loading = new AtomicReference<>();
   private volatile boolean everLoaded;
+  private volatile String lastError;
   private volatile long timerId = -1;
 
   public AuthInfoCache(
@@ -125,6 +126,11 @@ public final class AuthInfoCache {
         : Optional.of(Duration.ofNanos(clock.getAsLong() - s.fetchedAtNanos));
   }
 
+  /** Why the last load failed, if it did (cleared by the next success); safe to show. */
+  public Optional<String> lastError() {
+    return Optional.ofNullable(lastError);
+  }
+
   private double ageSeconds() {
     return age().map(d -> d.toNanos() / 1e9).orElse(Double.NaN);
   }
@@ -173,7 +179,12 @@ public final class AuthInfoCache {
           if (ar.succeeded()) {
             current.set(new Snapshot(ar.result(), clock.getAsLong()));
             everLoaded = true;
+            if (lastError != null) {
+              log.info("auth api metadata refreshed again");
+              lastError = null;
+            }
           } else {
+            lastError = ar.cause().getMessage();
             Snapshot s = current.get();
             log.warn(
                 "auth api metadata refresh failed{}: {}",

@@ -60,14 +60,18 @@ class AuthInfoCacheTest {
     return FakeWebhook.INFO_OK.replace("31337", Long.toString(chainId));
   }
 
-  /** Every read of a loaded value completes in well under a millisecond-scale budget. */
+  /**
+   * Every read of a loaded value returns an already completed future: it cannot be waiting on the
+   * webhook. The time bound is loose only because this machine is shared.
+   */
   private void assertServedAtOnce(AuthInfoCache c, long chainId) throws Exception {
     for (int i = 0; i < 20; i++) {
       long start = System.nanoTime();
       Future<AuthInfo> f = c.get();
+      long took = System.nanoTime() - start;
       assertThat(f.isComplete()).as("served without waiting").isTrue();
+      assertThat(took).isLessThan(Duration.ofMillis(50).toNanos());
       assertThat(await(f).chainId()).contains(chainId);
-      assertThat(System.nanoTime() - start).isLessThan(Duration.ofMillis(20).toNanos());
     }
   }
 
@@ -154,11 +158,13 @@ class AuthInfoCacheTest {
         .hasValueSatisfying(a -> assertThat(a).isGreaterThan(Duration.ofMillis(600)));
     assertThat(registry.get("kms.auth.info.age").gauge().value()).isGreaterThan(0.6);
     assertServedAtOnce(c, 31337L);
+    assertThat(c.lastError()).hasValueSatisfying(e -> assertThat(e).contains("returned 500"));
 
     fake.info = FakeWebhook.json(200, FakeWebhook.INFO_OK);
     await()
         .atMost(Duration.ofSeconds(2))
         .until(() -> c.age().orElseThrow().compareTo(Duration.ofMillis(250)) < 0);
+    assertThat(c.lastError()).isEmpty();
   }
 
   @Test
