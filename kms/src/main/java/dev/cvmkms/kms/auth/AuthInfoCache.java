@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  *       (after one bounded load attempt) instead of serving ancient metadata, on the view that a
  *       contract address or chain id a day out of date is worse than a clear error.
  * </ul>
+ *
+ * <p>One value, so no Caffeine: its {@code refreshAfterWrite} refreshes on reads and, while the
+ * upstream fails, starts another reload on every read (spec java-stack §5), the opposite of what is
+ * wanted here.
  */
 public final class AuthInfoCache {
   private static final Logger log = LoggerFactory.getLogger(AuthInfoCache.class);
