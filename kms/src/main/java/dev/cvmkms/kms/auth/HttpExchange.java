@@ -1,0 +1,218 @@
+package dev.cvmkms.kms.auth;
+
+import dev.cvmkms.kms.auth.WebhookException.Outcome;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpClosedException;
+import io.vertx.core.http.RequestOptions;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLException;
+
+/**
+ * One HTTP attempt against the webhook: at most {@code timeoutMs} from asking the pool for a
+ * connection to the last body byte. On timeout or an oversized body the stream is reset, which
+ * closes that HTTP/1.1 connection so a hung webhook cannot pin pooled connections. Bodies are
+ * accumulated only up to the cap.
+ */
+final class HttpExchange {
+  /** A complete response: status, Retry-After in ms (-1 if none) and the (capped) body. */
+  record Raw(int status, long retryAfterMillis, byte[] body) {}
+
+  private final Vertx vertx;
+  private final String shownUrl;
+  private final int maxBytes;
+  private final long timeoutMs;
+  private final Promise<Raw> promise = Promise.promise();
+  private HttpClientRequest request;
+  private boolean done;
+  private long timerId = -1;
+
+  private HttpExchange(Vertx vertx, String shownUrl, int maxBytes, long timeoutMs) {
+    this.vertx = vertx;
+    this.shownUrl = shownUrl;
+    this.maxBytes = maxBytes;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Sends one request. Must be called on a Vert.x context; all callbacks then run on it.
+   *
+   * @param shownUrl the redacted URL for error messages
+   */
+  static Future<Raw> run(
+      Vertx vertx,
+      HttpClientAgent http,
+      RequestOptions request,
+      Buffer body,
+      String shownUrl,
+      int maxBytes,
+      long timeoutMs) {
+    HttpExchange x = new HttpExchange(vertx, shownUrl, maxBytes, timeoutMs);
+    x.start(http, request, body);
+    return x.promise.future();
+  }
+
+  private void start(HttpClientAgent http, RequestOptions options, Buffer body) {
+    String timedOut = "auth api " + shownUrl + " timed out after " + timeoutMs + " ms";
+    timerId =
+        vertx.setTimer(timeoutMs, id -> fail(new WebhookException(Outcome.TIMEOUT, timedOut)));
+    Future<HttpClientRequest> requested;
+    try {
+      requested = http.request(options);
+    } catch (IllegalStateException closed) {
+      // The pool was closed (shutdown) while a retry or refresh was pending.
+      fail(
+          new WebhookException(
+              Outcome.ERROR, "auth api " + shownUrl + " client is closed", 0, -1, true));
+      return;
+    }
+    requested.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            fail(transportError(ar.cause()));
+            return;
+          }
+          request = ar.result();
+          if (done) {
+            request.reset();
+            return;
+          }
+          request.exceptionHandler(t -> fail(transportError(t)));
+          Future<HttpClientResponse> sent = body == null ? request.send() : request.send(body);
+          sent.onComplete(
+              rar -> {
+                if (rar.failed()) {
+                  fail(transportError(rar.cause()));
+                } else {
+                  read(rar.result());
+                }
+              });
+        });
+  }
+
+  private void read(HttpClientResponse resp) {
+    // First, so a reset we cause below is not logged by Vert.x as an unhandled error.
+    resp.exceptionHandler(t -> fail(transportError(t)));
+    if (done) {
+      return;
+    }
+    int cap = maxBytes;
+    String declared = resp.getHeader("Content-Length");
+    if (declared != null && declaredTooLarge(declared, cap)) {
+      fail(oversize(cap));
+      return;
+    }
+    Buffer acc = Buffer.buffer();
+    long retryAfter = retryAfterMillis(resp.getHeader("Retry-After"));
+    resp.handler(
+        chunk -> {
+          if (done) {
+            return;
+          }
+          if (acc.length() + chunk.length() > cap) {
+            fail(oversize(cap));
+            return;
+          }
+          acc.appendBuffer(chunk);
+        });
+    resp.endHandler(v -> succeed(new Raw(resp.statusCode(), retryAfter, acc.getBytes())));
+  }
+
+  private void succeed(Raw raw) {
+    if (done) {
+      return;
+    }
+    done = true;
+    vertx.cancelTimer(timerId);
+    promise.complete(raw);
+  }
+
+  private void fail(WebhookException e) {
+    if (done) {
+      return;
+    }
+    done = true;
+    vertx.cancelTimer(timerId);
+    if (request != null) {
+      request.reset(); // closes the HTTP/1.1 connection: it cannot be reused mid-response
+    }
+    promise.fail(e);
+  }
+
+  private WebhookException oversize(int cap) {
+    return new WebhookException(
+        Outcome.DECODE, "auth api " + shownUrl + " response exceeds " + cap + " bytes");
+  }
+
+  private static boolean declaredTooLarge(String declared, int cap) {
+    try {
+      return Long.parseLong(declared.trim()) > cap;
+    } catch (NumberFormatException e) {
+      return false; // the streaming cap still applies
+    }
+  }
+
+  /** Maps Vert.x/Netty errors to a short description; their messages may quote the query. */
+  private WebhookException transportError(Throwable t) {
+    String prefix = "auth api " + shownUrl;
+    if (t instanceof ConnectionPoolTooBusyException) {
+      return new WebhookException(
+          Outcome.ERROR, prefix + " request refused: connection pool queue is full", 0, -1, true);
+    }
+    if (t instanceof TimeoutException
+        || t instanceof io.netty.channel.ConnectTimeoutException
+        || t.getClass().getSimpleName().contains("Timeout")) {
+      return new WebhookException(
+          Outcome.TIMEOUT, prefix + " timed out after " + timeoutMs + " ms");
+    }
+    String what;
+    if (t instanceof ConnectException) {
+      what = "connection refused";
+    } else if (t instanceof HttpClosedException) {
+      what = "connection closed";
+    } else if (t instanceof UnknownHostException) {
+      what = "unknown host";
+    } else if (t instanceof SSLException) {
+      what = "TLS failure";
+    } else if (t instanceof java.io.IOException
+        && t.getMessage() != null
+        && t.getMessage().toLowerCase(java.util.Locale.ROOT).contains("reset")) {
+      what = "connection reset";
+    } else {
+      what = t.getClass().getSimpleName();
+    }
+    return new WebhookException(Outcome.ERROR, prefix + " request failed: " + what);
+  }
+
+  /** RFC 9110 Retry-After: delay-seconds or an HTTP-date; -1 when absent or unreadable. */
+  static long retryAfterMillis(String value) {
+    if (value == null || value.isBlank()) {
+      return -1;
+    }
+    String v = value.trim();
+    try {
+      long secs = Long.parseLong(v);
+      return secs < 0 ? -1 : Math.min(secs, 3600) * 1000;
+    } catch (NumberFormatException ignored) {
+      // try the date form
+    }
+    try {
+      ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+      long ms = Duration.between(ZonedDateTime.now(at.getZone()), at).toMillis();
+      return Math.max(0, Math.min(ms, 3_600_000));
+    } catch (RuntimeException e) {
+      return -1;
+    }
+  }
+}

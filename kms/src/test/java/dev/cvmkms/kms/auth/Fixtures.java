@@ -1,0 +1,56 @@
+package dev.cvmkms.kms.auth;
+
+import java.time.Duration;
+import java.util.List;
+
+/** Short settings and sample BootInfos so the fault tests stay fast. */
+final class Fixtures {
+  private Fixtures() {}
+
+  static final Duration SLACK = Duration.ofMillis(400);
+
+  /** connect 300 ms, attempt 300 ms, deadline 800 ms, 4 connections, 4 KiB, 2 retries. */
+  static WebhookSettings fast(String url) {
+    return settings(url, 300, 300, 800, 3, 300);
+  }
+
+  static WebhookSettings settings(
+      String url,
+      long connectMs,
+      long attemptMs,
+      long deadlineMs,
+      int breakerFailures,
+      long breakerResetMs) {
+    return new WebhookSettings(
+        url,
+        Duration.ofMillis(connectMs),
+        Duration.ofMillis(attemptMs),
+        Duration.ofMillis(deadlineMs),
+        4,
+        4096,
+        2,
+        breakerFailures,
+        Duration.ofMillis(breakerResetMs),
+        Duration.ofMillis(200),
+        Duration.ofSeconds(5));
+  }
+
+  static BootInfo boot(String appId) {
+    return new BootInfo(
+        "dstack-tdx",
+        "a".repeat(64),
+        "b".repeat(64),
+        "c".repeat(64),
+        appId,
+        "d".repeat(64),
+        "e".repeat(40),
+        "f".repeat(64),
+        "",
+        "UpToDate",
+        List.of());
+  }
+
+  static BootInfo boot() {
+    return boot("0123456789abcdef0123456789abcdef01234567");
+  }
+}
