@@ -3,6 +3,11 @@ package dev.cvmkms.kms;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.auth.AuthPolicy;
+import dev.cvmkms.kms.auth.DevAuthPolicy;
+import dev.cvmkms.kms.auth.SelfAuthorization;
+import dev.cvmkms.kms.auth.WebhookAuthPolicy;
+import dev.cvmkms.kms.auth.WebhookSettings;
+import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.keys.BootstrapInfo;
 import dev.cvmkms.kms.keys.FileKeyStore;
@@ -16,8 +21,11 @@ import dev.cvmkms.kms.ops.TlsIdentity;
 import dev.cvmkms.kms.rpc.PrpcMethod;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
 import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
+import dev.cvmkms.kms.service.CryptoPool;
+import dev.cvmkms.kms.service.KmsAttestation;
 import dev.cvmkms.kms.service.KmsService;
 import dev.cvmkms.kms.service.PublicMaterial;
+import dev.cvmkms.kms.service.SelfBootInfo;
 import dev.cvmkms.kms.service.SelfCheck;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -30,7 +38,6 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,17 +53,24 @@ public final class KmsRuntime {
    * bootstrap info (full form). Both empty when the KMS does not attest.
    */
   public record Attesters(Optional<KeyAttester> rpcCert, Optional<KeyAttester> bootstrapKeys) {
-    public static Attesters none() {
-      return new Attesters(Optional.empty(), Optional.empty());
+    static Attesters of(KmsConfig config, Optional<KmsAttestation> attestation) {
+      if (config.attestRpcCert() && attestation.isEmpty()) {
+        throw new IllegalStateException("core.attest_rpc_cert is on but no attestation provider");
+      }
+      return new Attesters(
+          attestation.filter(a -> config.attestRpcCert()).map(a -> a::attestForCertificate),
+          attestation.map(a -> a::attest));
     }
   }
 
-  /** What the caller chose beyond the config file. */
-  public record Options(
-      Optional<String> bootstrapDomain,
-      Attesters attesters,
-      Function<Vertx, AuthPolicy> authPolicy,
-      SelfCheck selfCheck) {}
+  /**
+   * What the caller chose beyond the config file.
+   *
+   * @param bootstrapDomain the domain to bootstrap an empty cert_dir with; empty: keys must exist
+   * @param attestation this KMS's attestation stack; needed for attest_rpc_cert and
+   *     self-authorization
+   */
+  public record Options(Optional<String> bootstrapDomain, Optional<KmsAttestation> attestation) {}
 
   /** A started KMS. */
   public record Running(Vertx vertx, HttpsListener listener, RootKeys keys) {}
@@ -72,7 +86,7 @@ public final class KmsRuntime {
             store,
             options.bootstrapDomain(),
             Optional.of(config.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
-            options.attesters(),
+            Attesters.of(config, options.attestation()),
             Clock.systemUTC());
     readiness.keysLoaded();
 
@@ -94,9 +108,10 @@ public final class KmsRuntime {
             .withMetrics(new MicrometerMetricsFactory(registry))
             .build();
 
-    AuthPolicy auth = options.authPolicy().apply(vertx);
-    KmsService kms =
-        new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, options.selfCheck());
+    CryptoPool crypto = new CryptoPool(vertx, Runtime.getRuntime().availableProcessors(), 60);
+    AuthPolicy auth = authPolicy(config, vertx, registry);
+    SelfCheck selfCheck = selfCheck(config, auth, crypto, options.attestation());
+    KmsService kms = new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, selfCheck);
     List<PrpcMethod<?, ?>> methods =
         List.of(
             new PrpcMethod<>(
@@ -131,6 +146,9 @@ public final class KmsRuntime {
             .get(30, TimeUnit.SECONDS);
     readiness.accepting();
     Shutdown.onSignal(vertx, readiness, listener, config.rpc().shutdownGrace());
+    config
+        .insecureSettings()
+        .forEach(setting -> LOG.warn("INSECURE setting in effect: {}", setting));
     prpc.methodNames().forEach(m -> LOG.info("serving /prpc/{}", m));
     LOG.info(
         "kms {} ready on https://{}:{} in {} ms (auth {}, cert_dir {})",
@@ -141,6 +159,45 @@ public final class KmsRuntime {
         config.authApi().type(),
         config.certDir());
     return new Running(vertx, listener, keys);
+  }
+
+  /** The one auth policy of the process; the webhook client is created here, once. */
+  static AuthPolicy authPolicy(KmsConfig config, Vertx vertx, PrometheusMeterRegistry registry) {
+    return switch (config.authApi()) {
+      case AuthApiConfig.Dev dev -> new DevAuthPolicy(dev.gatewayAppId());
+      case AuthApiConfig.Webhook webhook ->
+          WebhookAuthPolicy.start(vertx, webhookSettings(webhook), registry, KmsVersion.version());
+    };
+  }
+
+  static WebhookSettings webhookSettings(AuthApiConfig.Webhook w) {
+    var c = w.client();
+    return new WebhookSettings(
+        w.url().toString(),
+        c.connectTimeout(),
+        c.attemptTimeout(),
+        c.deadline(),
+        c.maxConnections(),
+        Math.toIntExact(c.maxResponseBytes()),
+        c.maxRetries(),
+        c.breakerFailures(),
+        c.breakerReset(),
+        w.infoRefresh(),
+        w.infoMaxStale());
+  }
+
+  /** Self-authorization before the trusted RPCs, from this KMS's own verified attestation. */
+  static SelfCheck selfCheck(
+      KmsConfig config, AuthPolicy auth, CryptoPool crypto, Optional<KmsAttestation> attestation) {
+    if (!config.enforceSelfAuthorization()) {
+      return SelfCheck.disabled();
+    }
+    KmsAttestation att =
+        attestation.orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "core.enforce_self_authorization is on but no attestation provider"));
+    return new SelfAuthorization(auth, new SelfBootInfo(crypto, att), true)::requireSelfAllowed;
   }
 
   static PublicMaterial publicMaterial(RootKeys keys, Optional<BootstrapInfo> bootstrapInfo) {

@@ -1,24 +1,22 @@
 package dev.cvmkms.kms.cli;
 
-import dev.cvmkms.kms.KmsRuntime;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
-import java.time.Instant;
-import java.util.Optional;
+import dev.cvmkms.kms.service.KmsAttestation;
+import java.time.Clock;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code kms dev}'s attestation: the deterministic mock TDX, producing the same structures a dstack
- * guest agent would (the RPC certificate gets the stripped form, bootstrap-info the full one).
+ * guest agent would, verified by the real verifier anchored at the mock root.
  */
 final class DevAttestation {
   private DevAttestation() {}
 
-  static KmsRuntime.Attesters mock() {
-    MockTdx tdx = MockTdx.create(Instant.now());
+  static KmsAttestation mock() {
+    Clock clock = Clock.systemUTC();
+    MockTdx tdx = MockTdx.create(clock.instant());
     LoggerFactory.getLogger(DevAttestation.class)
         .warn("INSECURE: using the MOCK TDX attestation (kms dev); its quotes prove nothing");
-    return new KmsRuntime.Attesters(
-        Optional.of(rd -> tdx.attestation(rd).stripped().encode()),
-        Optional.of(tdx::versionedAttestation));
+    return new KmsAttestation(tdx, tdx.verifier(clock), clock);
   }
 }

@@ -1,10 +1,8 @@
 package dev.cvmkms.kms.cli;
 
 import dev.cvmkms.kms.KmsRuntime;
-import dev.cvmkms.kms.auth.DevAuthPolicy;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
-import dev.cvmkms.kms.service.SelfCheck;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,20 +40,27 @@ public final class DevCommand implements Callable<Integer> {
       description = "Address to listen on. Default: ${DEFAULT-VALUE}")
   String bind;
 
+  @Option(
+      names = "--auth-url",
+      paramLabel = "URL",
+      description =
+          "Ask this auth webhook (e.g. auth-eth) instead of the dev policy; the trusted RPCs then"
+              + " self-authorize with the mock attestation.")
+  java.net.URI authUrl;
+
   @Override
   public Integer call() throws Exception {
     Path dir = stateDir.toAbsolutePath();
     Files.createDirectories(dir);
     KmsConfig config = KmsConfig.forDev(dir, bind, port);
-    String gatewayAppId = ((AuthApiConfig.Dev) config.authApi()).gatewayAppId();
+    if (authUrl != null) {
+      config = config.withAuthApi(AuthApiConfig.Webhook.at(authUrl), true);
+    }
     KmsRuntime.Running running =
         KmsRuntime.start(
             config,
             new KmsRuntime.Options(
-                Optional.of(bootstrapDomain(dir)),
-                DevAttestation.mock(),
-                vertx -> new DevAuthPolicy(gatewayAppId),
-                SelfCheck.disabled()));
+                Optional.of(bootstrapDomain(dir)), Optional.of(DevAttestation.mock())));
     String host = running.keys().rpcDomain();
     System.out.println("KMS (dev) listening on https://" + host + ":" + running.listener().port());
     System.out.println("root CA: " + dir.resolve("root-ca.crt"));

@@ -1,11 +1,8 @@
 package dev.cvmkms.kms.cli;
 
 import dev.cvmkms.kms.KmsRuntime;
-import dev.cvmkms.kms.auth.DevAuthPolicy;
-import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.config.KmsConfigLoader;
-import dev.cvmkms.kms.service.SelfCheck;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -47,20 +44,14 @@ public final class ServeCommand implements Callable<Integer> {
         return 2;
       }
     }
+    boolean attests = cfg.attestRpcCert() || cfg.enforceSelfAuthorization();
     KmsRuntime.start(
         cfg,
         new KmsRuntime.Options(
             Optional.of(cfg.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
-            KmsRuntime.Attesters.none(),
-            vertx -> authPolicy(cfg),
-            SelfCheck.disabled()));
+            attests
+                ? Optional.of(CvmAttestation.fromConfig(cfg, System.getenv()))
+                : Optional.empty()));
     return -1;
-  }
-
-  private static dev.cvmkms.kms.auth.AuthPolicy authPolicy(KmsConfig cfg) {
-    return switch (cfg.authApi()) {
-      case AuthApiConfig.Dev dev -> new DevAuthPolicy(dev.gatewayAppId());
-      case AuthApiConfig.Webhook webhook -> throw new IllegalStateException("webhook auth: TBD");
-    };
   }
 }

@@ -103,6 +103,27 @@ public record KmsConfig(
   }
 
   /**
+   * This config with another auth API and self-authorization setting ({@code kms dev --auth-url}).
+   */
+  public KmsConfig withAuthApi(AuthApiConfig authApi, boolean enforceSelfAuthorization) {
+    return new KmsConfig(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys);
+  }
+
+  /**
    * Enabled settings that weaken security, as {@code key=value}, for {@code kms serve} to log
    * loudly at start-up. Empty for a production configuration.
    */
