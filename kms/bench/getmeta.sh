@@ -24,7 +24,8 @@ pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-# Starts `kms dev` and prints milliseconds until /healthz/ready answers 200 (at most 60 s).
+# Starts `kms dev` in the background (sets pid) and sets ready_ms to the milliseconds until
+# /healthz/ready answered 200 (at most 60 s). Not run in a subshell, so pid stays ours to stop.
 start_kms() {
   local t0 t1 i
   t0=$(date +%s%N)
@@ -33,7 +34,7 @@ start_kms() {
   pid=$!
   for i in $(seq 1 600); do
     if curl -fsS --cacert "$work/state/root-ca.crt" "https://localhost:$port/healthz/ready" >/dev/null 2>&1; then
-      t1=$(date +%s%N); echo $(( (t1 - t0) / 1000000 )); return 0
+      t1=$(date +%s%N); ready_ms=$(( (t1 - t0) / 1000000 )); return 0
     fi
     kill -0 "$pid" 2>/dev/null || { echo "kms exited; log:" >&2; cat "$work/stderr" >&2; return 1; }
     sleep 0.1
@@ -42,10 +43,10 @@ start_kms() {
 }
 stop_kms() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""; }
 
-first_ms=$(start_kms)
+start_kms; first_ms=$ready_ms
 bootstrap_ms=$(grep -o 'bootstrapped new keys in [0-9]* ms' "$work/stderr" | grep -o '[0-9]*' | head -1 || true)
 stop_kms
-restart_ms=$(start_kms)
+start_kms; restart_ms=$ready_ms
 
 url="https://localhost:$port/prpc/GetMeta"
 curl -fsS --cacert "$work/state/root-ca.crt" "$url" >/dev/null
