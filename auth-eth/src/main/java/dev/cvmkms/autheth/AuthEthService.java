@@ -135,32 +135,25 @@ public final class AuthEthService {
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setMaxInitialLineLength(8192)
             .setMaxHeaderSize(16384);
-    // The first listener binds (resolving port 0); the others share its port across event loops.
-    return vertx
-        .createHttpServer(options)
-        .requestHandler(routes)
-        .listen()
-        .compose(
-            first -> {
-              List<HttpServer> servers = new ArrayList<>(List.of(first));
-              HttpServerOptions shared = new HttpServerOptions(options).setPort(first.actualPort());
-              List<Future<HttpServer>> more = new ArrayList<>();
-              for (int i = 1; i < cfg.httpInstances(); i++) {
-                more.add(vertx.createHttpServer(shared).requestHandler(routes).listen());
-              }
-              return Future.all(more)
-                  .map(
-                      v -> {
-                        more.forEach(f -> servers.add(f.result()));
-                        log.info(
-                            "auth-eth listening on {}:{} (kms contract {}, rpc {}, {} event loops)",
-                            cfg.host(),
-                            first.actualPort(),
-                            cfg.kmsContractAddr(),
-                            cfg.rpc().publicUrl(),
-                            servers.size());
-                        return new AuthEthService(vertx, rpc, metadata, registry, servers);
-                      });
+    // Several listeners on one port spread connections over the event loops. Port 0 (tests) would
+    // give each its own random port, so it gets a single listener.
+    int instances = cfg.port() == 0 ? 1 : cfg.httpInstances();
+    List<Future<HttpServer>> listening = new ArrayList<>();
+    for (int i = 0; i < instances; i++) {
+      listening.add(vertx.createHttpServer(options).requestHandler(routes).listen());
+    }
+    return Future.all(listening)
+        .map(
+            v -> {
+              List<HttpServer> servers = listening.stream().map(Future::result).toList();
+              log.info(
+                  "auth-eth listening on {}:{} (kms contract {}, rpc {}, {} event loops)",
+                  cfg.host(),
+                  servers.get(0).actualPort(),
+                  cfg.kmsContractAddr(),
+                  cfg.rpc().publicUrl(),
+                  servers.size());
+              return new AuthEthService(vertx, rpc, metadata, registry, servers);
             });
   }
 

@@ -210,52 +210,57 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
                 }
               }
             });
-    http.request(options)
-        .onComplete(
-            ar -> {
-              if (ar.failed()) {
-                p.tryFail(transportFailure(ar.cause()));
-                return;
-              }
-              HttpClientRequest req = ar.result();
-              requestRef.set(req);
-              if (p.future().isComplete()) {
-                req.reset();
-                return;
-              }
-              req.send(body)
-                  .onComplete(
-                      rr -> {
-                        if (rr.failed()) {
-                          p.tryFail(transportFailure(rr.cause()));
-                          return;
-                        }
-                        var resp = rr.result();
-                        Buffer acc = Buffer.buffer();
-                        resp.exceptionHandler(x -> p.tryFail(transportFailure(x)));
-                        resp.handler(
-                            chunk -> {
-                              if (acc.length() + chunk.length() > settings.maxResponseBytes()) {
-                                if (p.tryFail(
-                                    new RpcException(Kind.BAD_RESPONSE, "response too large"))) {
-                                  req.reset();
-                                }
-                              } else {
-                                acc.appendBuffer(chunk);
-                              }
-                            });
-                        resp.endHandler(
-                            v -> {
-                              if (!p.future().isComplete()) {
-                                try {
-                                  p.tryComplete(interpret(resp.statusCode(), resp.headers(), acc));
-                                } catch (RpcException e) {
-                                  p.tryFail(e);
-                                }
-                              }
-                            });
-                      });
-            });
+    Future<HttpClientRequest> request;
+    try {
+      request = http.request(options);
+    } catch (RuntimeException e) { // e.g. the client was closed during shutdown
+      request = Future.failedFuture(e);
+    }
+    request.onComplete(
+        ar -> {
+          if (ar.failed()) {
+            p.tryFail(transportFailure(ar.cause()));
+            return;
+          }
+          HttpClientRequest req = ar.result();
+          requestRef.set(req);
+          if (p.future().isComplete()) {
+            req.reset();
+            return;
+          }
+          req.send(body)
+              .onComplete(
+                  rr -> {
+                    if (rr.failed()) {
+                      p.tryFail(transportFailure(rr.cause()));
+                      return;
+                    }
+                    var resp = rr.result();
+                    Buffer acc = Buffer.buffer();
+                    resp.exceptionHandler(x -> p.tryFail(transportFailure(x)));
+                    resp.handler(
+                        chunk -> {
+                          if (acc.length() + chunk.length() > settings.maxResponseBytes()) {
+                            if (p.tryFail(
+                                new RpcException(Kind.BAD_RESPONSE, "response too large"))) {
+                              req.reset();
+                            }
+                          } else {
+                            acc.appendBuffer(chunk);
+                          }
+                        });
+                    resp.endHandler(
+                        v -> {
+                          if (!p.future().isComplete()) {
+                            try {
+                              p.tryComplete(interpret(resp.statusCode(), resp.headers(), acc));
+                            } catch (RpcException e) {
+                              p.tryFail(e);
+                            }
+                          }
+                        });
+                  });
+        });
     return p.future().andThen(x -> vertx.cancelTimer(timer));
   }
 

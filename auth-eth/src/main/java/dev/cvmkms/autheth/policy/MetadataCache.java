@@ -104,7 +104,7 @@ public final class MetadataCache {
             }
             next = Math.min(refreshMillis, retryMillis << Math.min(failures - 1, 20));
             log.warn(
-                "metadata refresh failed ({}), {} ; retry in {} ms",
+                "metadata refresh failed ({}), {}; retry in {} ms",
                 ar.cause() instanceof RpcException e
                     ? e.getMessage()
                     : ar.cause().getClass().getSimpleName(),
