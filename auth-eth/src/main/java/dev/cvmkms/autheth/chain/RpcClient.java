@@ -116,12 +116,13 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
       return;
     }
     if (!breaker.wouldAllow()) {
-      reject(method, result, new RpcException(Kind.CIRCUIT_OPEN, "circuit breaker open"));
+      reject(method, result, last, new RpcException(Kind.CIRCUIT_OPEN, "circuit breaker open"));
       return;
     }
     long wait = bucket.reserve(remaining);
     if (wait < 0) {
-      reject(method, result, new RpcException(Kind.RATE_LIMITED, "outbound rate limit reached"));
+      reject(
+          method, result, last, new RpcException(Kind.RATE_LIMITED, "outbound rate limit reached"));
     } else if (wait == 0) {
       send(method, params, deadline, retry, result);
     } else {
@@ -334,8 +335,13 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
   }
 
   private void reject(String method, Promise<Object> result, RpcException e) {
+    reject(method, result, null, e);
+  }
+
+  /** A retry refused locally reports the upstream failure that caused it ({@code last}). */
+  private void reject(String method, Promise<Object> result, RpcException last, RpcException e) {
     metrics.rejected(method, e.kind().label());
-    result.fail(e);
+    result.fail(last != null ? last : e);
   }
 
   private void later(long nanos, Runnable r) {
