@@ -9,7 +9,9 @@
 #   UPSTREAM_DIR=/path/to/built/auth-eth auth-eth/bench/run.sh
 #
 # UPSTREAM_DIR is a built checkout of dstack's kms/auth-eth (npm ci && npx tsc: dist/main.js).
-# Env: DURATION (s, default 10), CONNS (default "1 10 50"), WARMUP (s, default 5),
+# A last run holds GET / for STEADY seconds (default 65, longer than one metadata refresh) against
+# ours to measure RPC calls per 1000 GET / at steady state.
+# Env: DURATION (s, default 10), CONNS (default "1 10 50"), WARMUP (s, default 5), STEADY,
 #      BENCH_TOOLS (where autocannon is installed, default /tmp/auth-eth-bench-tools), OUT.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,6 +20,7 @@ BENCH=$ROOT/auth-eth/bench
 DURATION=${DURATION:-10}
 CONNS=${CONNS:-1 10 50}
 WARMUP=${WARMUP:-5}
+STEADY=${STEADY:-65}
 BENCH_TOOLS=${BENCH_TOOLS:-/tmp/auth-eth-bench-tools}
 OUT=${OUT:-$(mktemp -d /tmp/auth-eth-bench.XXXXXX)}
 export BENCH_TOOLS
@@ -111,6 +114,16 @@ for t in "${TARGETS[@]}"; do
     done
   done
 done
+
+# Steady state: GET / held across at least one metadata refresh (every 60 s by default).
+read -r name url counter <<< "${TARGETS[0]}"
+before=$(calls "$counter")
+r=$(node "$BENCH/load.js" "$url" GET / 10 "$STEADY")
+after=$(calls "$counter")
+echo "$r" | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const j=JSON.parse(s);
+  j.target='$name (steady ${STEADY}s)';j.route='GET /';j.connections=10;j.rpcCalls=$after-$before;
+  j.rpcPer1000=j.total?Math.round(1e6*j.rpcCalls/j.total)/1000:null;console.log(JSON.stringify(j))})" >> "$RESULTS"
+tail -1 "$RESULTS" >&2
 
 node -e "
 const rows=require('fs').readFileSync('$RESULTS','utf8').trim().split('\n').map(JSON.parse);
