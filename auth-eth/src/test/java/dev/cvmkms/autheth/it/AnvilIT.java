@@ -34,6 +34,7 @@ class AnvilIT {
     try {
       if (server != null) {
         server.close();
+        assertThat(server.stderr()).doesNotContain("has been blocked").doesNotContain("Exception");
       }
     } finally {
       if (anvil != null) {

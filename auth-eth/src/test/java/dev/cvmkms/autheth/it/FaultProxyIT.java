@@ -216,7 +216,7 @@ class FaultProxyIT {
     }
     List<Long> latencies = roots.stream().map(Timed::millis).sorted().toList();
     assertThat(latencies.get(latencies.size() / 2)).as("median GET / ms").isLessThan(50);
-    assertThat(latencies.get(latencies.size() - 2)).as("p98 GET / ms").isLessThan(250);
+    assertThat(latencies.get(latencies.size() - 2)).as("p98 GET / ms").isLessThan(500);
     assertThat(new JsonObject(roots.get(roots.size() - 1).body()).getLong("metadataAgeMs"))
         .isGreaterThan(1000);
     String metrics = Http.get(server.url() + "/metrics").body();
@@ -264,6 +264,7 @@ class FaultProxyIT {
     assertThat(server.stdout()).doesNotContain(CANARY);
     String stderr = server.stderr();
     assertThat(stderr).contains("DEBUG").doesNotContain(CANARY).doesNotContain("/v2/");
+    assertThat(stderr).doesNotContain("has been blocked"); // Vert.x blocked-thread checker
     assertThat(server.isAlive()).isTrue();
   }
 }
