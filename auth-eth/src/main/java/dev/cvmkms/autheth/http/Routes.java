@@ -230,6 +230,11 @@ public final class Routes implements Handler<HttpServerRequest> {
   }
 
   private void sendBoot(HttpServerRequest req, BootResponse r, long start, String route) {
+    String result =
+        r.isAllowed()
+            ? "allowed"
+            : BootResponse.UNAVAILABLE.equals(r.reason()) ? "unavailable" : "denied";
+    registry.counter("autheth_bootauth_total", "route", route, "result", result).increment();
     String json =
         new JsonObject()
             .put("isAllowed", r.isAllowed())

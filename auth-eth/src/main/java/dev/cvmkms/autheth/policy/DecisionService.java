@@ -8,6 +8,7 @@ import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,6 +29,9 @@ public final class DecisionService {
   private final LongSupplier clock;
   private final SingleFlight<String, Decision> decisions = new SingleFlight<>();
   private final SingleFlight<String, Long> heads = new SingleFlight<>();
+  private static final long WARN_EVERY_NANOS = 5_000_000_000L;
+  private final AtomicLong lastWarn = new AtomicLong(Long.MIN_VALUE / 2);
+  private final AtomicLong suppressed = new AtomicLong();
 
   public DecisionService(
       KmsContract contract,
@@ -67,12 +71,24 @@ public final class DecisionService {
         .map(d -> new BootResponse(d.allowed(), d.reason(), meta.result().value().gatewayAppId()))
         .recover(
             e -> {
-              log.warn(
-                  "bootAuth/{} failed closed: {}",
-                  kms ? "kms" : "app",
-                  e instanceof RpcException r ? r.getMessage() : e.getClass().getSimpleName());
+              warnFailedClosed(kms, e);
               return Future.succeededFuture(BootResponse.unavailable());
             });
+  }
+
+  /** One line per 5 s at most: a 429 storm must not turn into a log storm. */
+  private void warnFailedClosed(boolean kms, Throwable e) {
+    long now = clock.getAsLong();
+    long last = lastWarn.get();
+    if (now - last >= WARN_EVERY_NANOS && lastWarn.compareAndSet(last, now)) {
+      log.warn(
+          "bootAuth/{} failed closed: {} ({} more since the last report)",
+          kms ? "kms" : "app",
+          e instanceof RpcException r ? r.getMessage() : e.getClass().getSimpleName(),
+          suppressed.getAndSet(0));
+    } else {
+      suppressed.incrementAndGet();
+    }
   }
 
   /** False only when ETH_CHAIN_ID is set and the provider reports another chain. */
