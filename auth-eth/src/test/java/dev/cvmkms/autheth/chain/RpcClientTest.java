@@ -112,6 +112,28 @@ class RpcClientTest {
   }
 
   @Test
+  void httpsUrlsSpeakTls() throws Exception {
+    start(RpcClientTest::ok, "", Duration.ofSeconds(1));
+    client.close();
+    RpcSettings d = RpcSettings.defaults();
+    CircuitBreaker breaker = new CircuitBreaker(5, d.breakerReset().toNanos(), System::nanoTime);
+    client =
+        new RpcClient(
+            vertx,
+            new RpcEndpoint(
+                "https://127.0.0.1:" + server.actualPort(), Optional.empty(), "X-Api-Key"),
+            d,
+            new TokenBucket(100, 100, System::nanoTime),
+            breaker,
+            new RpcMetrics(registry, breaker),
+            System::nanoTime,
+            Math::random);
+    // A TLS ClientHello is not an HTTP request: the plain stub never sees a call, the call fails.
+    assertThat(call(Duration.ofSeconds(1))).isInstanceOf(RpcException.class);
+    assertThat(arrivals).isEmpty();
+  }
+
+  @Test
   void honoursRetryAfterThenSucceeds() throws Exception {
     int[] n = {0};
     start(

@@ -173,9 +173,19 @@ public final class FaultProxy implements AutoCloseable {
     long now = System.nanoTime();
     try {
       Object v = Json.decodeValue(body);
-      List<Object> items = v instanceof List<?> l ? new ArrayList<>(l) : List.of(v);
+      List<Object> items = new ArrayList<>();
+      if (v instanceof JsonArray a) {
+        a.forEach(items::add);
+      } else if (v instanceof List<?> l) {
+        items.addAll(l);
+      } else {
+        items.add(v);
+      }
       for (Object item : items) {
-        Object method = item instanceof Map<?, ?> m ? m.get("method") : null;
+        Object method =
+            item instanceof JsonObject o
+                ? o.getValue("method")
+                : item instanceof Map<?, ?> m ? m.get("method") : null;
         methodCounts
             .computeIfAbsent(String.valueOf(method), k -> new AtomicLong())
             .incrementAndGet();
