@@ -97,10 +97,7 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
       Promise<Object> result) {
     long remaining = deadline.remainingNanos();
     if (remaining <= 0) {
-      reject(
-          method,
-          result,
-          last != null ? last : new RpcException(Kind.DEADLINE, "deadline exceeded"));
+      reject(method, result, last, new RpcException(Kind.DEADLINE, "deadline exceeded"));
       return;
     }
     long coolDown = notBefore.get() - clock.getAsLong();
@@ -109,6 +106,7 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
         reject(
             method,
             result,
+            last,
             new RpcException(Kind.THROTTLED, "provider asked to retry after the deadline"));
       } else {
         later(coolDown, () -> attempt(method, params, deadline, retry, last, result));
