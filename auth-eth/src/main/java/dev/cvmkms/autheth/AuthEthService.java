@@ -35,13 +35,16 @@ public final class AuthEthService {
   private final MetadataCache metadata;
   private final PrometheusMeterRegistry registry;
   private final List<HttpServer> servers;
+  private final Routes routes;
 
   private AuthEthService(
       Vertx vertx,
       RpcClient rpc,
       MetadataCache metadata,
       PrometheusMeterRegistry registry,
-      List<HttpServer> servers) {
+      List<HttpServer> servers,
+      Routes routes) {
+    this.routes = routes;
     this.vertx = vertx;
     this.rpc = rpc;
     this.metadata = metadata;
@@ -153,7 +156,7 @@ public final class AuthEthService {
                   cfg.kmsContractAddr(),
                   cfg.rpc().publicUrl(),
                   servers.size());
-              return new AuthEthService(vertx, rpc, metadata, registry, servers);
+              return new AuthEthService(vertx, rpc, metadata, registry, servers, routes);
             });
   }
 
@@ -171,6 +174,7 @@ public final class AuthEthService {
 
   /** Stops accepting, drains in-flight requests for up to {@code graceMillis}, then closes. */
   public Future<Void> stop(long graceMillis) {
+    routes.drain();
     metadata.stop();
     List<Future<Void>> all = new ArrayList<>();
     for (HttpServer s : servers) {

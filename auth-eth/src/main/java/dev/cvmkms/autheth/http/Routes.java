@@ -40,6 +40,7 @@ public final class Routes implements Handler<HttpServerRequest> {
   private final String publicRpcUrl;
   private final int maxBodyBytes;
   private final LongSupplier clock;
+  private volatile boolean draining;
 
   public Routes(
       MetadataCache metadata,
@@ -129,10 +130,17 @@ public final class Routes implements Handler<HttpServerRequest> {
         .encode();
   }
 
+  /** From now on readiness answers 503, so balancers stop sending before the listeners close. */
+  public void drain() {
+    draining = true;
+  }
+
   private void ready(HttpServerRequest req, long start) {
     var snap = metadata.current();
     String why = null;
-    if (snap.isEmpty()) {
+    if (draining) {
+      why = "shutting down";
+    } else if (snap.isEmpty()) {
       why = "metadata not loaded";
     } else if (!decisions.chainMatches(snap.get().value().chainId())) {
       why = "provider chain id differs from ETH_CHAIN_ID";

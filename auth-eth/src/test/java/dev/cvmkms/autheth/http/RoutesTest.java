@@ -39,6 +39,7 @@ class RoutesTest {
   PrometheusMeterRegistry registry;
   MetadataCache cache;
   HttpServer server;
+  Routes routes;
 
   @BeforeEach
   void start() throws Exception {
@@ -83,7 +84,7 @@ class RoutesTest {
             OptionalLong.empty(),
             Duration.ofSeconds(1),
             System::nanoTime);
-    Routes routes =
+    routes =
         new Routes(
             cache, decisions, registry, "0xAbC", "http://rpc.example", 1024, System::nanoTime);
     server =
@@ -143,6 +144,10 @@ class RoutesTest {
     // Only the retry timer loads (50 ms doubling to 200 ms), never the 200 reads.
     assertThat(loads.get() - loadsBefore).isLessThan(20);
     assertThat(new JsonObject(r.body()).getLong("metadataAgeMs")).isGreaterThanOrEqualTo(500);
+    assertThat(get("/healthz/ready").statusCode()).isEqualTo(200);
+    routes.drain();
+    assertThat(get("/healthz/ready").statusCode()).isEqualTo(503);
+    assertThat(get("/").statusCode()).isEqualTo(200); // still serving while draining
   }
 
   @Test
