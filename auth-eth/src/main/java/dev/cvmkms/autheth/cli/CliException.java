@@ -1,0 +1,8 @@
+package dev.cvmkms.autheth.cli;
+
+/** A CLI failure with a message fit for the user (no secrets). */
+final class CliException extends RuntimeException {
+  CliException(String message) {
+    super(message, null, false, false);
+  }
+}

@@ -1,0 +1,4 @@
+package dev.cvmkms.autheth.policy;
+
+/** The contract's answer: {@code reason} is empty when allowed. */
+public record Decision(boolean allowed, String reason) {}

@@ -1,0 +1,240 @@
+package dev.cvmkms.autheth.chain;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cvmkms.autheth.chain.RpcException.Kind;
+import dev.cvmkms.autheth.config.RpcEndpoint;
+import dev.cvmkms.autheth.config.RpcSettings;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonArray;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The shared client against an in-process stub provider on 127.0.0.1. */
+class RpcClientTest {
+  static final String CANARY = "CANARY-rpc-7d1e";
+  final Vertx vertx = Vertx.vertx();
+  final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  final List<Long> arrivals = new CopyOnWriteArrayList<>();
+  final List<String> seen = new CopyOnWriteArrayList<>();
+  volatile Consumer<HttpServerRequest> behaviour;
+  HttpServer server;
+  RpcClient client;
+
+  @AfterEach
+  void close() throws Exception {
+    if (client != null) {
+      client.close();
+    }
+    vertx.close().await(5, TimeUnit.SECONDS);
+  }
+
+  RpcClient start(Consumer<HttpServerRequest> b, String urlSuffix, Duration deadline)
+      throws Exception {
+    behaviour = b;
+    server =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req -> {
+                  arrivals.add(System.nanoTime());
+                  seen.add(req.uri() + " " + req.headers().get("X-Api-Key"));
+                  behaviour.accept(req);
+                })
+            .listen(0, "127.0.0.1")
+            .await(5, TimeUnit.SECONDS);
+    RpcSettings d = RpcSettings.defaults();
+    RpcSettings s =
+        new RpcSettings(
+            Duration.ofMillis(500),
+            Duration.ofMillis(300),
+            deadline,
+            2,
+            Duration.ofMillis(10),
+            Duration.ofMillis(50),
+            Duration.ofSeconds(30),
+            4,
+            16,
+            100,
+            100,
+            5,
+            Duration.ofSeconds(30),
+            4096);
+    CircuitBreaker breaker =
+        new CircuitBreaker(s.breakerFailures(), s.breakerReset().toNanos(), System::nanoTime);
+    client =
+        new RpcClient(
+            vertx,
+            new RpcEndpoint(
+                "http://127.0.0.1:" + server.actualPort() + urlSuffix,
+                Optional.of(CANARY),
+                "X-Api-Key"),
+            s,
+            new TokenBucket(s.ratePerSecond(), s.burst(), System::nanoTime),
+            breaker,
+            new RpcMetrics(registry, breaker),
+            System::nanoTime,
+            Math::random);
+    return client;
+  }
+
+  Object call(Duration deadline) throws Exception {
+    Future<Object> f =
+        client.call("eth_chainId", new JsonArray(), Deadline.after(deadline, System::nanoTime));
+    return f.toCompletionStage()
+        .toCompletableFuture()
+        .handle((v, e) -> e != null ? e : v)
+        .get(20, TimeUnit.SECONDS);
+  }
+
+  static void ok(HttpServerRequest req) {
+    req.response()
+        .putHeader("content-type", "application/json")
+        .end("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x7a69\"}");
+  }
+
+  @Test
+  void keyTravelsInTheHeaderAndResultComesBack() throws Exception {
+    start(RpcClientTest::ok, "/rpc", Duration.ofSeconds(2));
+    assertThat(call(Duration.ofSeconds(2))).isEqualTo("0x7a69");
+    assertThat(seen).containsExactly("/rpc " + CANARY);
+  }
+
+  @Test
+  void httpsUrlsSpeakTls() throws Exception {
+    start(RpcClientTest::ok, "", Duration.ofSeconds(1));
+    client.close();
+    RpcSettings d = RpcSettings.defaults();
+    CircuitBreaker breaker = new CircuitBreaker(5, d.breakerReset().toNanos(), System::nanoTime);
+    client =
+        new RpcClient(
+            vertx,
+            new RpcEndpoint(
+                "https://127.0.0.1:" + server.actualPort(), Optional.empty(), "X-Api-Key"),
+            d,
+            new TokenBucket(100, 100, System::nanoTime),
+            breaker,
+            new RpcMetrics(registry, breaker),
+            System::nanoTime,
+            Math::random);
+    // A TLS ClientHello is not an HTTP request: the plain stub never sees a call, the call fails.
+    assertThat(call(Duration.ofSeconds(1))).isInstanceOf(RpcException.class);
+    assertThat(arrivals).isEmpty();
+  }
+
+  @Test
+  void honoursRetryAfterThenSucceeds() throws Exception {
+    int[] n = {0};
+    start(
+        req -> {
+          if (n[0]++ == 0) {
+            req.response().setStatusCode(429).putHeader("retry-after", "1").end("{}");
+          } else {
+            ok(req);
+          }
+        },
+        "",
+        Duration.ofSeconds(3));
+    assertThat(call(Duration.ofSeconds(3))).isEqualTo("0x7a69");
+    assertThat(arrivals).hasSize(2);
+    assertThat(arrivals.get(1) - arrivals.get(0)).isGreaterThanOrEqualTo(950_000_000L);
+    assertThat(registry.scrape()).contains("autheth_rpc_throttled_total 1.0");
+  }
+
+  @Test
+  void retryAfterBeyondTheDeadlineFailsFast() throws Exception {
+    start(
+        req -> req.response().setStatusCode(429).putHeader("retry-after", "10").end(),
+        "",
+        Duration.ofSeconds(2));
+    long t0 = System.nanoTime();
+    Object r = call(Duration.ofSeconds(2));
+    assertThat(r)
+        .isInstanceOfSatisfying(
+            RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.THROTTLED));
+    assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1000);
+    assertThat(arrivals).hasSize(1);
+    // Later calls respect the provider's wait too, without sending anything.
+    assertThat(call(Duration.ofSeconds(2))).isInstanceOf(RpcException.class);
+    assertThat(arrivals).hasSize(1);
+  }
+
+  @Test
+  void hangsTimeOutWithoutLeakingTheUrl() throws Exception {
+    start(req -> {}, "/v3/" + CANARY + "?apikey=" + CANARY, Duration.ofSeconds(1));
+    long t0 = System.nanoTime();
+    Object r = call(Duration.ofSeconds(1));
+    long took = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(r)
+        .isInstanceOfSatisfying(
+            RpcException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
+              assertThat(e.toString()).doesNotContain(CANARY).doesNotContain("/v3/");
+              assertThat(e.getCause()).isNull();
+            });
+    assertThat(took).isBetween(250L, 1500L);
+    assertThat(arrivals.size()).isBetween(1, 3); // at most maxRetries + 1 attempts
+    assertThat(registry.scrape()).doesNotContain(CANARY).contains("outcome=\"timeout\"");
+  }
+
+  @Test
+  void garbageAndOversizedBodiesAreBadResponses() throws Exception {
+    start(req -> req.response().end("<html>" + "x".repeat(10_000)), "", Duration.ofSeconds(1));
+    Object r = call(Duration.ofSeconds(1));
+    assertThat(r)
+        .isInstanceOfSatisfying(
+            RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.BAD_RESPONSE));
+    behaviour = req -> req.response().end("not json");
+    assertThat(call(Duration.ofSeconds(1)))
+        .isInstanceOfSatisfying(
+            RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.BAD_RESPONSE));
+  }
+
+  @Test
+  void revertsAreNotRetriedAndDoNotTripTheBreaker() throws Exception {
+    start(
+        req ->
+            req.response()
+                .end(
+                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":3,\"message\":\"execution reverted\"}}"),
+        "",
+        Duration.ofSeconds(1));
+    for (int i = 0; i < 6; i++) {
+      assertThat(call(Duration.ofSeconds(1)))
+          .isInstanceOfSatisfying(
+              RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.REVERTED));
+    }
+    assertThat(arrivals).hasSize(6);
+    assertThat(client.breaker().state()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
+
+  @Test
+  void breakerOpensAndThenNothingIsSent() throws Exception {
+    start(
+        req -> req.response().setStatusCode(502).end("<html>bad gateway</html>"),
+        "",
+        Duration.ofSeconds(2));
+    call(Duration.ofSeconds(2)); // 3 attempts
+    call(Duration.ofSeconds(2)); // 2 more: 5 consecutive failures
+    assertThat(client.breaker().state()).isEqualTo(CircuitBreaker.State.OPEN);
+    int sent = arrivals.size();
+    assertThat(sent).isEqualTo(5);
+    assertThat(call(Duration.ofSeconds(2)))
+        .isInstanceOfSatisfying(
+            RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.CIRCUIT_OPEN));
+    assertThat(arrivals).hasSize(sent);
+    assertThat(registry.scrape()).contains("autheth_rpc_breaker_state 1.0");
+  }
+}
