@@ -21,7 +21,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /** Test helper: runs the real {@code kms.jar} as a child process and talks to it over HTTPS. */
-final class KmsProcess implements AutoCloseable {
+public final class KmsProcess implements AutoCloseable {
   private final Path stderr;
   private final Process process;
   private final int port;
@@ -32,14 +32,14 @@ final class KmsProcess implements AutoCloseable {
     this.port = port;
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
 
   /** Starts {@code java -jar kms.jar <args>} with the JDK running the tests. */
-  static KmsProcess start(Path logDir, int port, String... args) throws IOException {
+  public static KmsProcess start(Path logDir, int port, String... args) throws IOException {
     String jar = System.getProperty("kms.jar", "target/kms.jar");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd =
@@ -57,7 +57,7 @@ final class KmsProcess implements AutoCloseable {
   }
 
   /** Polls {@code /healthz/ready} until 200 or the deadline; fails with the process log. */
-  void awaitReady(Path rootCa, Duration deadline) throws Exception {
+  public void awaitReady(Path rootCa, Duration deadline) throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
     Exception last = null;
     while (System.nanoTime() < end) {
@@ -80,11 +80,11 @@ final class KmsProcess implements AutoCloseable {
     throw new AssertionError("kms not ready within " + deadline + " (" + last + "):\n" + log());
   }
 
-  HttpRequest get(String path) {
+  public HttpRequest get(String path) {
     return HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10)).GET().build();
   }
 
-  HttpRequest post(String path, String contentType, byte[] body) {
+  public HttpRequest post(String path, String contentType, byte[] body) {
     return HttpRequest.newBuilder(uri(path))
         .timeout(Duration.ofSeconds(10))
         .header("Content-Type", contentType)
@@ -92,12 +92,12 @@ final class KmsProcess implements AutoCloseable {
         .build();
   }
 
-  URI uri(String path) {
+  public URI uri(String path) {
     return URI.create("https://localhost:" + port + path);
   }
 
   /** An HTTPS client that trusts only the given root CA, with hostname verification on. */
-  static HttpClient client(Path rootCa) throws Exception {
+  public static HttpClient client(Path rootCa) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("root", readCert(rootCa));
@@ -109,13 +109,13 @@ final class KmsProcess implements AutoCloseable {
     return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
   }
 
-  static X509Certificate readCert(Path pem) throws Exception {
+  public static X509Certificate readCert(Path pem) throws Exception {
     try (InputStream in = Files.newInputStream(pem)) {
       return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
     }
   }
 
-  String log() {
+  public String log() {
     try {
       return Files.readString(stderr, StandardCharsets.UTF_8);
     } catch (IOException e) {
@@ -123,7 +123,7 @@ final class KmsProcess implements AutoCloseable {
     }
   }
 
-  Process process() {
+  public Process process() {
     return process;
   }
 

@@ -115,6 +115,10 @@ public final class AuthEthJar {
       return process.isAlive();
     }
 
+    public long pid() {
+      return process.pid();
+    }
+
     @Override
     public void close() throws Exception {
       process.destroy(); // SIGTERM: graceful shutdown path

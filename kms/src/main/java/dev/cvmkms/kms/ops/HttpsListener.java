@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
@@ -13,6 +14,7 @@ import io.vertx.ext.web.Router;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The main listener: HTTPS with the RPC certificate, client certificates optional (or mandatory)
@@ -20,9 +22,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HttpsListener {
   private final HttpServer server;
+  private final AtomicBoolean draining;
 
-  private HttpsListener(HttpServer server) {
+  private HttpsListener(HttpServer server, AtomicBoolean draining) {
     this.server = server;
+    this.draining = draining;
   }
 
   public static Future<HttpsListener> start(
@@ -50,7 +54,43 @@ public final class HttpsListener {
             .setIdleTimeout(60)
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setCompressionSupported(false);
-    return vertx.createHttpServer(options).requestHandler(router).listen().map(HttpsListener::new);
+    AtomicBoolean draining = new AtomicBoolean();
+    closeConnectionsWhileDraining(router, draining);
+    return vertx
+        .createHttpServer(options)
+        .requestHandler(router)
+        .listen()
+        .map(server -> new HttpsListener(server, draining));
+  }
+
+  /**
+   * While draining, every HTTP/1.x response (also of requests already in flight) says {@code
+   * Connection: close} and its connection is closed once it is sent; otherwise keep-alive clients
+   * would hold idle connections open and every shutdown would wait the whole grace period. HTTP/2
+   * connections get GOAWAY from the server's own shutdown.
+   */
+  private static void closeConnectionsWhileDraining(Router router, AtomicBoolean draining) {
+    router
+        .route()
+        .order(Integer.MIN_VALUE)
+        .handler(
+            ctx -> {
+              if (ctx.request().version() != HttpVersion.HTTP_2) {
+                ctx.addHeadersEndHandler(
+                    v -> {
+                      if (draining.get()) {
+                        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+                      }
+                    });
+                ctx.addEndHandler(
+                    v -> {
+                      if (draining.get()) {
+                        ctx.request().connection().close();
+                      }
+                    });
+              }
+              ctx.next();
+            });
   }
 
   public int port() {
@@ -62,6 +102,7 @@ public final class HttpsListener {
    * what is left (Vert.x 5 {@code shutdown}; {@code vertx.close()} alone would cut them).
    */
   public Future<Void> drain(Duration grace) {
+    draining.set(true);
     return server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

@@ -9,9 +9,13 @@ final class Fixtures {
 
   static final Duration SLACK = Duration.ofMillis(400);
 
-  /** connect 300 ms, attempt 300 ms, deadline 800 ms, 4 connections, 4 KiB, 2 retries. */
+  /**
+   * connect 1 s, attempt 1 s, deadline 2.5 s, 4 connections, 4 KiB, 2 retries: short enough for
+   * fault tests, long enough that a loaded 2-core CI machine does not turn a healthy call into a
+   * timeout.
+   */
   static WebhookSettings fast(String url) {
-    return settings(url, 300, 300, 800, 3, 300);
+    return settings(url, 1_000, 1_000, 2_500, 3, 300);
   }
 
   static WebhookSettings settings(
