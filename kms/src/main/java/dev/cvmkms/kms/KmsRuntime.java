@@ -95,13 +95,14 @@ public final class KmsRuntime {
         Vertx.builder()
             .with(
                 new VertxOptions()
-                    // A blocked event loop is a bug here: warn early (default 2 s), with a stack
-                    // trace at once. 500 ms leaves room for cold-JVM class loading on 2 cores.
-                    .setMaxEventLoopExecuteTime(500)
+                    // A blocked event loop is a bug here: warn (default 2 s) with a stack trace
+                    // at once. 1 s leaves room for one-off cold-JVM class loading (first TLS
+                    // handshake, first outbound connect) on a loaded 2-core machine.
+                    .setMaxEventLoopExecuteTime(1000)
                     .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
                     .setBlockedThreadCheckInterval(100)
                     .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
-                    .setWarningExceptionTime(500)
+                    .setWarningExceptionTime(1000)
                     .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS)
                     .setMetricsOptions(
                         new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
