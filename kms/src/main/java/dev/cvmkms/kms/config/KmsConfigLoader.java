@@ -199,6 +199,9 @@ public final class KmsConfigLoader {
     metricsT.finish();
     AuthApiConfig authApi = readAuthApi(t.table("auth_api"));
     OnboardConfig onboard = readOnboard(t.table("onboard"));
+    ConfigTable auditT = t.table("audit");
+    Path auditLog = auditT.path("path", KmsConfig.defaultAuditLog(certDir));
+    auditT.finish();
     t.finish();
 
     return new KmsConfig(
@@ -215,7 +218,8 @@ public final class KmsConfigLoader {
         metrics,
         authApi,
         onboard,
-        ignored);
+        ignored,
+        auditLog);
   }
 
   private static AttestationConfig readAttestation(ConfigTable t) {
