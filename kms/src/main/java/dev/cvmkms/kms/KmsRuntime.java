@@ -25,6 +25,7 @@ import dev.cvmkms.kms.service.AppAuthorization;
 import dev.cvmkms.kms.service.CallerAttestation;
 import dev.cvmkms.kms.service.CryptoPool;
 import dev.cvmkms.kms.service.FileAuditLog;
+import dev.cvmkms.kms.service.HttpImageVerifier;
 import dev.cvmkms.kms.service.ImageVerifier;
 import dev.cvmkms.kms.service.KeyRelease;
 import dev.cvmkms.kms.service.KmsAttestation;
@@ -125,7 +126,7 @@ public final class KmsRuntime {
             crypto,
             new AppAuthorization(
                 auth,
-                imageVerifier(config),
+                imageVerifier(config, vertx, crypto),
                 crypto,
                 config.sevSnpKeyRelease(),
                 config.awsNitroTpmKeyRelease()),
@@ -206,12 +207,17 @@ public final class KmsRuntime {
   }
 
   /**
-   * OS image verification: off, or on with nothing able to verify (no in-process verifier exists,
-   * see {@link ImageVerifier}), which refuses every attested key release.
+   * OS image verification: off; on through the configured dstack-verifier; or on with nothing able
+   * to verify (there is no in-process verifier, see {@link ImageVerifier}), which refuses every
+   * attested key release.
    */
-  static ImageVerifier imageVerifier(KmsConfig config) {
+  static ImageVerifier imageVerifier(KmsConfig config, Vertx vertx, CryptoPool crypto) {
     if (!config.image().verify()) {
       return ImageVerifier.disabled();
+    }
+    if (config.image().verifierUrl().isPresent()) {
+      return new HttpImageVerifier(
+          vertx, crypto, config.image().verifierUrl().get(), config.image().downloadTimeout());
     }
     LOG.warn(
         "core.image.verify is on but this KMS has no OS image verifier: GetAppKey, GetKmsKey and"

@@ -246,7 +246,11 @@ public final class KmsConfigLoader {
             t.string(
                 "download_url",
                 "http://localhost:8000/" + ImageConfig.HASH_PLACEHOLDER + ".tar.gz"),
-            t.duration("download_timeout", Duration.ofMinutes(2)));
+            t.duration("download_timeout", Duration.ofMinutes(2)),
+            t.optionalString("verifier_url")
+                .map(String::strip)
+                .filter(u -> !u.isEmpty())
+                .map(u -> Checks.parseUri("core.image.verifier_url", u)));
     t.finish();
     return image;
   }
