@@ -57,9 +57,10 @@ public final class AppCertificates {
 
   /**
    * The app leaf for a CSR's key and config: subject/SAN/EKU/validity from the config, extensions
-   * app_id, special usage {@code app:custom} and, if {@code ext_quote}, the CSR's stripped
-   * attestation.
+   * app_id, app_info if {@code ext_app_info}, special usage {@code app:custom} and, if {@code
+   * ext_quote}, the CSR's stripped attestation.
    *
+   * @param appInfo the 1.9 content ({@link AppInfoExtension}) to embed when the config asks for it
    * @param strippedAttestation the 1.8 content to embed when the config asks for it
    * @throws IllegalArgumentException for a SAN that is not an IA5 string
    */
@@ -67,12 +68,20 @@ public final class AppCertificates {
       byte[] subjectSpkiDer,
       CertConfig config,
       byte[] appId,
+      Optional<byte[]> appInfo,
       Optional<byte[]> strippedAttestation,
       X509Certificate appCaCert,
       PrivateKey appCaKey,
       Instant now) {
     List<CustomExtension> custom = new ArrayList<>();
     custom.add(new CustomExtension(CertExtensions.APP_ID, appId));
+    if (config.extAppInfo()) {
+      custom.add(
+          new CustomExtension(
+              CertExtensions.APP_INFO,
+              appInfo.orElseThrow(
+                  () -> new IllegalArgumentException("ext_app_info without an app info"))));
+    }
     custom.add(new CustomExtension(CertExtensions.SPECIAL_USAGE, ascii(USAGE_APP_CUSTOM)));
     if (config.extQuote()) {
       custom.add(

@@ -14,6 +14,7 @@ import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.keys.Pem;
 import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.keys.csr.CertConfig;
 import dev.cvmkms.kms.keys.csr.CertSigningRequest;
 import dev.cvmkms.kms.keys.csr.CsrAttestation;
 import dev.cvmkms.kms.keys.csr.CsrException;
@@ -321,14 +322,24 @@ public final class KmsService {
             keys.rootCaCertificate(),
             keys.secretRootCaKeyPair().getPrivate(),
             now);
+    CertConfig config = verified.csr().config();
+    VerifiedAttestation att = verified.attestation();
+    // As dstack's sign_csr: app info with the runtime RTMR3 and the embedded vm_config.
+    Optional<byte[]> appInfo =
+        config.extAppInfo()
+            ? Optional.of(AppInfoExtension.encode(att.appInfo(false, "")))
+            : Optional.empty();
+    Optional<byte[]> quote =
+        config.extQuote() ? Optional.of(att.attestation().stripped().encode()) : Optional.empty();
     X509Certificate leaf;
     try {
       leaf =
           AppCertificates.leaf(
               verified.csr().pubkey(),
-              verified.csr().config(),
+              config,
               appId,
-              Optional.of(verified.attestation().attestation().stripped().encode()),
+              appInfo,
+              quote,
               appCa,
               appCaKey.getPrivate(),
               now);

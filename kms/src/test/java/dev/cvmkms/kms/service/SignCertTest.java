@@ -3,7 +3,9 @@ package dev.cvmkms.kms.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cvmkms.kms.attestation.eventlog.AppInfo;
 import dev.cvmkms.kms.attestation.eventlog.EventLogs;
+import dev.cvmkms.kms.attestation.ratls.MsgPack;
 import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.keys.CertExtensions;
@@ -207,6 +209,77 @@ class SignCertTest {
                           .bootInfo(true, "")
                           .mrAggregated());
             });
+  }
+
+  @Test
+  void extAppInfo_embedsTheRuntimeAppInfo_asDstacksMsgpackArray() throws Exception {
+    KeyPair key = EcKeys.generateP256(new SecureRandom());
+    CertConfig withAppInfo =
+        new CertConfig(
+            Optional.empty(),
+            "dstack-guest-agent",
+            List.of(),
+            false,
+            true,
+            false,
+            true,
+            OptionalLong.empty(),
+            OptionalLong.of(1_800_000_000L));
+    VersionedAttestation att = bound(key);
+    CertSigningRequest csr =
+        new CertSigningRequest(
+            ScaleCsr.CONFIRM,
+            key.getPublic().getEncoded(),
+            withAppInfo,
+            new CsrAttestation.Versioned(att.encode()));
+
+    X509Certificate leaf =
+        chain(server.anonymousClient().post("SignCert", request(2, csr, key))).get(0);
+
+    byte[] ext = CertExtensions.content(leaf, CertExtensions.APP_INFO).orElseThrow();
+    AppInfo expected = server.guest.verifier().verify(att, null, Instant.now()).appInfo(false, "");
+    assertThat(ext).isEqualTo(AppInfoExtension.encode(expected));
+    List<?> decoded = (List<?>) MsgPack.decode(ext);
+    assertThat(decoded).hasSize(9);
+    assertThat((byte[]) decoded.get(0)).isEqualTo(server.guest.appId());
+    assertThat((byte[]) decoded.get(1)).isEqualTo(server.guest.composeHash());
+    assertThat((byte[]) decoded.get(4)).isEqualTo(expected.mrSystem()).hasSize(32);
+    assertThat((byte[]) decoded.get(5)).isEqualTo(expected.mrAggregated()).hasSize(32);
+    // Runtime identity: the key provider is included (not the boot-time view used for policy).
+    assertThat(new String((byte[]) decoded.get(7), StandardCharsets.UTF_8)).contains("local-sgx");
+    assertThat((List<?>) decoded.get(8)).isEmpty();
+    // Extension order as dstack writes it: app_id, app_info, special usage.
+    assertThat(leaf.getNonCriticalExtensionOIDs())
+        .contains(CertExtensions.APP_ID, CertExtensions.APP_INFO, CertExtensions.SPECIAL_USAGE);
+  }
+
+  @Test
+  void appInfoEncoding_isByteExact_forASmallValue() {
+    AppInfo small =
+        new AppInfo(
+            new byte[] {1},
+            new byte[] {2},
+            new byte[0],
+            new byte[] {3},
+            new byte[] {4}, // mr_aggregated (record order)
+            new byte[] {5}, // mr_system: written before mr_aggregated, as dstack's struct has it
+            new byte[0],
+            new byte[0],
+            new byte[0],
+            new byte[0],
+            List.of(new byte[] {9}));
+    assertThat(HEX.formatHex(AppInfoExtension.encode(small)))
+        .isEqualTo(
+            "99"
+                + "c40101"
+                + "c40102"
+                + "c400"
+                + "c40103"
+                + "c40105" // mr_system
+                + "c40104" // mr_aggregated
+                + "c400"
+                + "c400"
+                + "91c40109");
   }
 
   @Test
