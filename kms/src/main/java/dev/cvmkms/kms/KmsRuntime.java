@@ -1,7 +1,7 @@
 package dev.cvmkms.kms;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.Empty;
+import dev.cvmkms.kms.attestation.AttestationVerifier;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.DevAuthPolicy;
 import dev.cvmkms.kms.auth.SelfAuthorization;
@@ -21,8 +21,15 @@ import dev.cvmkms.kms.ops.TlsIdentity;
 import dev.cvmkms.kms.rpc.PrpcMethod;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
 import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
+import dev.cvmkms.kms.service.AppAuthorization;
+import dev.cvmkms.kms.service.CallerAttestation;
 import dev.cvmkms.kms.service.CryptoPool;
+import dev.cvmkms.kms.service.FileAuditLog;
+import dev.cvmkms.kms.service.HttpImageVerifier;
+import dev.cvmkms.kms.service.ImageVerifier;
+import dev.cvmkms.kms.service.KeyRelease;
 import dev.cvmkms.kms.service.KmsAttestation;
+import dev.cvmkms.kms.service.KmsMethods;
 import dev.cvmkms.kms.service.KmsService;
 import dev.cvmkms.kms.service.PublicMaterial;
 import dev.cvmkms.kms.service.SelfBootInfo;
@@ -112,19 +119,31 @@ public final class KmsRuntime {
     CryptoPool crypto = new CryptoPool(vertx, Runtime.getRuntime().availableProcessors(), 60);
     AuthPolicy auth = authPolicy(config, vertx, registry);
     SelfCheck selfCheck = selfCheck(config, auth, crypto, options.attestation());
-    KmsService kms = new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, selfCheck);
+    Clock clock = Clock.systemUTC();
+    Optional<AttestationVerifier> verifier = options.attestation().map(KmsAttestation::verifier);
+    KeyRelease release =
+        new KeyRelease(
+            keys,
+            crypto,
+            new AppAuthorization(
+                auth,
+                imageVerifier(config, vertx, crypto),
+                crypto,
+                config.sevSnpKeyRelease(),
+                config.awsNitroTpmKeyRelease()),
+            verifier,
+            clock);
+    KmsService kms =
+        new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, selfCheck, release);
+    FileAuditLog audit = new FileAuditLog(vertx, config.auditLog());
+    audit.open().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<PrpcMethod<?, ?>> methods =
-        List.of(
-            new PrpcMethod<>(
-                "GetMeta",
-                Empty.getDefaultInstance(),
-                kms::getMeta,
-                config.rpc().bodyLimits().limitFor("GetMeta")),
-            new PrpcMethod<>(
-                "GetTempCaCert",
-                Empty.getDefaultInstance(),
-                kms::getTempCaCert,
-                config.rpc().bodyLimits().limitFor("GetTempCaCert")));
+        new KmsMethods(
+                new CallerAttestation(crypto, verifier, clock),
+                audit,
+                clock,
+                config.rpc().bodyLimits())
+            .table(kms);
     PrpcRoutes prpc = new PrpcRoutes("KMS.", methods, registry, KmsVersion.version());
     prpc.warmUp();
 
@@ -152,13 +171,14 @@ public final class KmsRuntime {
         .forEach(setting -> LOG.warn("INSECURE setting in effect: {}", setting));
     prpc.methodNames().forEach(m -> LOG.info("serving /prpc/{}", m));
     LOG.info(
-        "kms {} ready on https://{}:{} in {} ms (auth {}, cert_dir {})",
+        "kms {} ready on https://{}:{} in {} ms (auth {}, cert_dir {}, audit log {})",
         KmsVersion.version(),
         config.rpc().address(),
         listener.port(),
         (System.nanoTime() - t0) / 1_000_000,
         config.authApi().type(),
-        config.certDir());
+        config.certDir(),
+        config.auditLog());
     return new Running(vertx, listener, keys);
   }
 
@@ -185,6 +205,25 @@ public final class KmsRuntime {
         c.breakerReset(),
         w.infoRefresh(),
         w.infoMaxStale());
+  }
+
+  /**
+   * OS image verification: off; on through the configured dstack-verifier; or on with nothing able
+   * to verify (there is no in-process verifier, see {@link ImageVerifier}), which refuses every
+   * attested key release.
+   */
+  static ImageVerifier imageVerifier(KmsConfig config, Vertx vertx, CryptoPool crypto) {
+    if (!config.image().verify()) {
+      return ImageVerifier.disabled();
+    }
+    if (config.image().verifierUrl().isPresent()) {
+      return new HttpImageVerifier(
+          vertx, crypto, config.image().verifierUrl().get(), config.image().downloadTimeout());
+    }
+    LOG.warn(
+        "core.image.verify is on but this KMS has no OS image verifier: GetAppKey, GetKmsKey and"
+            + " SignCert will fail closed");
+    return ImageVerifier.failClosed("no OS image verifier is available");
   }
 
   /** Self-authorization before the trusted RPCs, from this KMS's own verified attestation. */

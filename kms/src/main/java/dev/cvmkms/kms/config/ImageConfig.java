@@ -3,6 +3,7 @@ package dev.cvmkms.kms.config;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * {@code [core.image]}: OS image verification (the caller's measurements are recomputed from the
@@ -13,14 +14,36 @@ import java.time.Duration;
  * @param cacheDir holds {@code images/} and {@code measurements/} ({@code cache_dir})
  * @param downloadUrl archive URL template containing {@value #HASH_PLACEHOLDER} ({@code
  *     download_url})
- * @param downloadTimeout bound on one whole download ({@code download_timeout})
+ * @param downloadTimeout bound on one whole download ({@code download_timeout}); also the bound on
+ *     one call to the image verifier, which may download the image
+ * @param verifierUrl a dstack-verifier ({@code POST <url>/verify}) that checks OS images for this
+ *     KMS ({@code verifier_url}); without it {@code verify = true} refuses every caller
  */
 public record ImageConfig(
-    boolean verify, Path cacheDir, String downloadUrl, Duration downloadTimeout) {
+    boolean verify,
+    Path cacheDir,
+    String downloadUrl,
+    Duration downloadTimeout,
+    Optional<URI> verifierUrl) {
   public static final String HASH_PLACEHOLDER = "{OS_IMAGE_HASH}";
   public static final Duration MAX_DOWNLOAD_TIMEOUT = Duration.ofHours(1);
 
+  /** Without an image verifier. */
+  public ImageConfig(boolean verify, Path cacheDir, String downloadUrl, Duration downloadTimeout) {
+    this(verify, cacheDir, downloadUrl, downloadTimeout, Optional.empty());
+  }
+
   public ImageConfig {
+    Checks.present("core.image.verifier_url", verifierUrl);
+    verifierUrl.ifPresent(
+        u -> {
+          String scheme = u.getScheme() == null ? "" : u.getScheme();
+          if (!scheme.equalsIgnoreCase("http") && !scheme.equalsIgnoreCase("https")) {
+            throw new ConfigException(
+                "core.image.verifier_url",
+                "core.image.verifier_url must be http(s), got scheme \"" + scheme + "\"");
+          }
+        });
     Checks.present("core.image.cache_dir", cacheDir);
     String key = "core.image.download_url";
     Checks.notBlank(key, downloadUrl);

@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param ignoredKeys keys that were accepted for dstack compatibility but have no effect here
  *     (Rocket's {@code [default]} keys, {@code core.subject_postfix}, non-TDX trust anchors); the
  *     caller should log them
+ * @param auditLog the JSON-lines audit log of key releases and signing decisions ({@code
+ *     core.audit.path}; default {@link #defaultAuditLog(Path)})
  */
 public record KmsConfig(
     RpcConfig rpc,
@@ -47,9 +49,57 @@ public record KmsConfig(
     MetricsConfig metrics,
     AuthApiConfig authApi,
     OnboardConfig onboard,
-    List<String> ignoredKeys) {
+    List<String> ignoredKeys,
+    Path auditLog) {
+
+  /** The audit file's name in its directory. */
+  public static final String AUDIT_LOG_FILE = "kms-audit.jsonl";
+
+  /** The configuration with the audit log at its default place. */
+  public KmsConfig(
+      RpcConfig rpc,
+      Path certDir,
+      String siteName,
+      boolean enforceSelfAuthorization,
+      boolean attestRpcCert,
+      boolean sevSnpKeyRelease,
+      boolean awsNitroTpmKeyRelease,
+      AttestationConfig attestation,
+      ImageConfig image,
+      AdminConfig admin,
+      MetricsConfig metrics,
+      AuthApiConfig authApi,
+      OnboardConfig onboard,
+      List<String> ignoredKeys) {
+    this(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        certDir == null ? null : defaultAuditLog(certDir));
+  }
+
+  /**
+   * Next to cert_dir, not in it: cert_dir holds only dstack's files (a replica's directory can be
+   * copied as is), and the log outlives key rotation.
+   */
+  public static Path defaultAuditLog(Path certDir) {
+    Path parent = certDir.toAbsolutePath().normalize().getParent();
+    return (parent == null ? certDir : parent).resolve(AUDIT_LOG_FILE);
+  }
 
   public KmsConfig {
+    Checks.present("core.audit.path", auditLog);
     Checks.present("rpc", rpc);
     Checks.present("core.cert_dir", certDir);
     Checks.present("core.site_name", siteName);
@@ -99,7 +149,8 @@ public record KmsConfig(
         new MetricsConfig(true),
         new AuthApiConfig.Dev(AuthApiConfig.Dev.DEFAULT_GATEWAY_APP_ID),
         new OnboardConfig(false, "", bindAddress, port),
-        List.of());
+        List.of(),
+        stateDir.resolve(AUDIT_LOG_FILE));
   }
 
   /**
@@ -120,7 +171,8 @@ public record KmsConfig(
         metrics,
         authApi,
         onboard,
-        ignoredKeys);
+        ignoredKeys,
+        auditLog);
   }
 
   /**

@@ -199,6 +199,9 @@ public final class KmsConfigLoader {
     metricsT.finish();
     AuthApiConfig authApi = readAuthApi(t.table("auth_api"));
     OnboardConfig onboard = readOnboard(t.table("onboard"));
+    ConfigTable auditT = t.table("audit");
+    Path auditLog = auditT.path("path", KmsConfig.defaultAuditLog(certDir));
+    auditT.finish();
     t.finish();
 
     return new KmsConfig(
@@ -215,7 +218,8 @@ public final class KmsConfigLoader {
         metrics,
         authApi,
         onboard,
-        ignored);
+        ignored,
+        auditLog);
   }
 
   private static AttestationConfig readAttestation(ConfigTable t) {
@@ -242,7 +246,11 @@ public final class KmsConfigLoader {
             t.string(
                 "download_url",
                 "http://localhost:8000/" + ImageConfig.HASH_PLACEHOLDER + ".tar.gz"),
-            t.duration("download_timeout", Duration.ofMinutes(2)));
+            t.duration("download_timeout", Duration.ofMinutes(2)),
+            t.optionalString("verifier_url")
+                .map(String::strip)
+                .filter(u -> !u.isEmpty())
+                .map(u -> Checks.parseUri("core.image.verifier_url", u)));
     t.finish();
     return image;
   }

@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.rpc;
 
+import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
@@ -8,6 +9,7 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
@@ -18,11 +20,35 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  *
  * @param certificateChain the client's X.509 chain, leaf first, possibly empty, unmodifiable
  * @param remoteAddress the peer's address as {@code host:port}, or {@code "unknown"}
+ * @param attestation the leaf's RA-TLS attestation once the edge verified it (bound to the leaf's
+ *     key); empty before verification and when the certificate carries none
  */
-public record Caller(List<X509Certificate> certificateChain, String remoteAddress) {
+public record Caller(
+    List<X509Certificate> certificateChain,
+    String remoteAddress,
+    Optional<VerifiedAttestation> attestation) {
   public Caller {
     certificateChain = List.copyOf(certificateChain);
     Objects.requireNonNull(remoteAddress, "remoteAddress");
+    Objects.requireNonNull(attestation, "attestation");
+    if (attestation.isPresent() && certificateChain.isEmpty()) {
+      throw new IllegalArgumentException("an attestation needs the certificate it came from");
+    }
+  }
+
+  /** A caller as the transport saw it: nothing verified yet. */
+  public Caller(List<X509Certificate> certificateChain, String remoteAddress) {
+    this(certificateChain, remoteAddress, Optional.empty());
+  }
+
+  /** This caller with the attestation the edge verified against its leaf certificate. */
+  public Caller withAttestation(VerifiedAttestation verified) {
+    return new Caller(certificateChain, remoteAddress, Optional.of(verified));
+  }
+
+  /** The leaf certificate, if the client presented one. */
+  public Optional<X509Certificate> leaf() {
+    return certificateChain.isEmpty() ? Optional.empty() : Optional.of(certificateChain.get(0));
   }
 
   /** A caller with no client certificate (tests, plain-HTTP listeners). */
@@ -71,6 +97,11 @@ public record Caller(List<X509Certificate> certificateChain, String remoteAddres
         certificateChain.isEmpty()
             ? "none"
             : certificateChain.get(0).getSubjectX500Principal().getName();
-    return "Caller[" + remoteAddress + ", certificate=" + leaf + "]";
+    return "Caller["
+        + remoteAddress
+        + ", certificate="
+        + leaf
+        + (attestation.isPresent() ? ", attested" : "")
+        + "]";
   }
 }

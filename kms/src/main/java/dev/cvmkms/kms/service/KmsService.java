@@ -3,30 +3,79 @@ package dev.cvmkms.kms.service;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.AttestationException;
+import dev.cvmkms.kms.attestation.VerifiedAttestation;
+import dev.cvmkms.kms.attestation.dcap.TdxQuote;
+import dev.cvmkms.kms.attestation.eventlog.EventLogs;
+import dev.cvmkms.kms.attestation.eventlog.TdxEvent;
+import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
+import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
+import dev.cvmkms.kms.keys.Pem;
+import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.keys.csr.CertConfig;
+import dev.cvmkms.kms.keys.csr.CertSigningRequest;
+import dev.cvmkms.kms.keys.csr.CsrAttestation;
+import dev.cvmkms.kms.keys.csr.CsrException;
+import dev.cvmkms.kms.keys.csr.ScaleCsr;
+import dev.cvmkms.kms.keys.derivation.AppKeys;
+import dev.cvmkms.kms.keys.derivation.EnvEncryptPubKey;
+import dev.cvmkms.kms.keys.derivation.KeyDerivation;
+import dev.cvmkms.kms.keys.derivation.P256Keys;
 import dev.cvmkms.kms.rpc.Caller;
+import dev.cvmkms.kms.rpc.proto.AppId;
+import dev.cvmkms.kms.rpc.proto.AppKeyResponse;
+import dev.cvmkms.kms.rpc.proto.GetAppKeyRequest;
+import dev.cvmkms.kms.rpc.proto.GetKmsKeyRequest;
 import dev.cvmkms.kms.rpc.proto.GetMetaResponse;
 import dev.cvmkms.kms.rpc.proto.GetTempCaCertResponse;
+import dev.cvmkms.kms.rpc.proto.KmsKeyResponse;
+import dev.cvmkms.kms.rpc.proto.KmsKeys;
+import dev.cvmkms.kms.rpc.proto.PublicKeyResponse;
+import dev.cvmkms.kms.rpc.proto.SignCertRequest;
+import dev.cvmkms.kms.rpc.proto.SignCertResponse;
 import io.vertx.core.Future;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
- * The {@code KMS} proto service: one method per RPC, each a short list of steps. Public material is
- * prepared at start-up, so GetMeta and GetTempCaCert do no I/O beyond what the auth policy does
- * (and GetMeta's auth info comes from a cache).
+ * The {@code KMS} proto service: one method per RPC, each a short list of steps (spec §4). Public
+ * material is prepared at start-up, so GetMeta and GetTempCaCert do no I/O beyond what the auth
+ * policy does (and GetMeta's auth info comes from a cache). The trusted RPCs receive a caller the
+ * edge ({@link CallerAttestation}) already verified, and an {@link AuditTrail} to fill in; CPU work
+ * (derivation, signing, CSR and quote verification) runs on the crypto pool.
  */
 public final class KmsService {
+  static final String APP_NOT_ALLOWED = "App not allowed: ";
+  static final String NO_ATTESTATION = "No attestation provided";
+
   private final PublicMaterial material;
   private final AuthPolicy auth;
   private final SelfCheck selfCheck;
+  private final KeyRelease release; // null: public RPCs only (tests of GetMeta/GetTempCaCert)
   private final GetTempCaCertResponse tempCa;
   private final ByteString k256Pubkey;
 
+  /** A service answering only GetMeta and GetTempCaCert. */
   public KmsService(PublicMaterial material, AuthPolicy auth, SelfCheck selfCheck) {
+    this(material, auth, selfCheck, null);
+  }
+
+  /** The full service. */
+  public KmsService(
+      PublicMaterial material, AuthPolicy auth, SelfCheck selfCheck, KeyRelease release) {
     this.material = Objects.requireNonNull(material, "material");
     this.auth = Objects.requireNonNull(auth, "auth");
     this.selfCheck = Objects.requireNonNull(selfCheck, "selfCheck");
+    this.release = release;
     this.tempCa =
         GetTempCaCertResponse.newBuilder()
             .setTempCaCert(material.tmpCaCertPem())
@@ -69,5 +118,242 @@ public final class KmsService {
     info.chainId().ifPresent(b::setChainId);
     info.appAuthImplementation().ifPresent(b::setAppAuthImplementation);
     return b.build();
+  }
+
+  // ---- trusted RPCs ----
+
+  /** GetAppKey (spec §4.1): the app's disk, env and k256 keys, for an attested, allowed app. */
+  public Future<AppKeyResponse> getAppKey(
+      Caller caller, GetAppKeyRequest request, AuditTrail trail) {
+    KeyRelease r = requireRelease();
+    if (Integer.toUnsignedLong(request.getApiVersion()) > 1) {
+      return Future.failedFuture(
+          KmsException.invalid(
+              "Unsupported API version: " + Integer.toUnsignedString(request.getApiVersion())));
+    }
+    return selfCheck
+        .requireSelfAllowed()
+        .compose(v -> attested(caller).recover(e -> prefixed(APP_NOT_ALLOWED, e)))
+        .compose(
+            att ->
+                r.authorization()
+                    .authorize(att, false, false, request.getVmConfig(), trail)
+                    .recover(e -> prefixed(APP_NOT_ALLOWED, e)))
+        .compose(boot -> r.crypto().run(() -> appKeyResponse(r.keys(), boot)));
+  }
+
+  /** GetKmsKey (spec §4.2): the root keys, for an attested KMS replica the policy allows. */
+  public Future<KmsKeyResponse> getKmsKey(
+      Caller caller, GetKmsKeyRequest request, AuditTrail trail) {
+    KeyRelease r = requireRelease();
+    return selfCheck
+        .requireSelfAllowed()
+        .compose(v -> attested(caller))
+        .compose(att -> r.authorization().authorize(att, true, false, request.getVmConfig(), trail))
+        .compose(boot -> r.crypto().run(() -> kmsKeyResponse(r.keys())));
+  }
+
+  /** GetAppEnvEncryptPubKey (spec §4.3): public, but still after the self check. */
+  public Future<PublicKeyResponse> getAppEnvEncryptPubKey(
+      Caller caller, AppId request, AuditTrail trail) {
+    KeyRelease r = requireRelease();
+    byte[] appId = request.getAppId().toByteArray();
+    trail.identifyApp(appId);
+    return selfCheck
+        .requireSelfAllowed()
+        .compose(
+            v -> {
+              if (appId.length != 20) {
+                return Future.failedFuture(KmsException.invalid("app_id must be 20 bytes"));
+              }
+              long now = r.clock().instant().getEpochSecond();
+              return r.crypto().run(() -> envPubKeyResponse(r.keys(), appId, now));
+            });
+  }
+
+  /** SignCert (spec §4.6): an app leaf under the app's CA, for a CSR whose attestation passes. */
+  public Future<SignCertResponse> signCert(
+      Caller caller, SignCertRequest request, AuditTrail trail) {
+    KeyRelease r = requireRelease();
+    return selfCheck
+        .requireSelfAllowed()
+        .compose(v -> r.crypto().run(() -> verifiedCsr(r, request)))
+        .compose(
+            csr ->
+                r.authorization()
+                    .authorize(csr.attestation(), false, true, request.getVmConfig(), trail)
+                    .compose(boot -> r.crypto().run(() -> signedChain(r, csr, boot))));
+  }
+
+  private KeyRelease requireRelease() {
+    if (release == null) {
+      throw new KmsException(KmsException.Kind.INTERNAL, "key release is not configured");
+    }
+    return release;
+  }
+
+  /** (E): the attestation the edge verified, or {@code No attestation provided}. */
+  private static Future<VerifiedAttestation> attested(Caller caller) {
+    return caller
+        .attestation()
+        .map(Future::succeededFuture)
+        .orElseGet(
+            () ->
+                Future.failedFuture(
+                    new KmsException(KmsException.Kind.NOT_ATTESTED, NO_ATTESTATION)));
+  }
+
+  private static <T> Future<T> prefixed(String prefix, Throwable e) {
+    if (e instanceof KmsException k && k.kind() != KmsException.Kind.INTERNAL) {
+      return Future.failedFuture(new KmsException(k.kind(), prefix + k.getMessage(), k));
+    }
+    return Future.failedFuture(e);
+  }
+
+  private static AppKeyResponse appKeyResponse(RootKeys keys, AuthorizedBoot boot) {
+    AppKeys k =
+        KeyDerivation.appKeys(
+            rootCaKey(keys), keys.secretK256Scalar(), boot.appId(), boot.instanceId());
+    return AppKeyResponse.newBuilder()
+        .setCaCert(keys.rootCaCertPem())
+        .setDiskCryptKey(ByteString.copyFrom(k.diskCryptKey()))
+        .setEnvCryptKey(ByteString.copyFrom(k.envCryptKey()))
+        .setK256Key(ByteString.copyFrom(k.k256Key()))
+        .setK256Signature(ByteString.copyFrom(k.k256Signature()))
+        .setTproxyAppId(boot.gatewayAppId())
+        .setGatewayAppId(boot.gatewayAppId())
+        .setOsImageHash(ByteString.copyFrom(HexFormat.of().parseHex(boot.boot().osImageHash())))
+        .build();
+  }
+
+  private static KmsKeyResponse kmsKeyResponse(RootKeys keys) {
+    // ring (rcgen) reads the 138-byte PKCS#8 with the public key; the stored PEM may be another
+    // form.
+    String rootCaKey = Pem.encode(Pem.PRIVATE_KEY, P256Keys.canonicalPkcs8(rootCaKey(keys)));
+    return KmsKeyResponse.newBuilder()
+        .setTempCaKey(keys.secretTmpCaKeyPem())
+        .addKeys(
+            KmsKeys.newBuilder()
+                .setCaKey(rootCaKey)
+                .setK256Key(ByteString.copyFrom(keys.secretK256Scalar())))
+        .build();
+  }
+
+  private static PublicKeyResponse envPubKeyResponse(RootKeys keys, byte[] appId, long now) {
+    EnvEncryptPubKey k =
+        KeyDerivation.envEncryptPubKey(rootCaKey(keys), keys.secretK256Scalar(), appId, now);
+    return PublicKeyResponse.newBuilder()
+        .setPublicKey(ByteString.copyFrom(k.publicKey()))
+        .setSignature(ByteString.copyFrom(k.signature()))
+        .setTimestamp(k.timestamp())
+        .setSignatureV1(ByteString.copyFrom(k.signatureV1()))
+        .build();
+  }
+
+  /** A CSR whose signature holds and whose attestation is verified against its own key. */
+  private record VerifiedCsr(CertSigningRequest csr, VerifiedAttestation attestation) {}
+
+  private static VerifiedCsr verifiedCsr(KeyRelease r, SignCertRequest request) {
+    CertSigningRequest csr;
+    try {
+      csr =
+          ScaleCsr.decodeAndVerify(
+              request.getApiVersion(),
+              request.getCsr().toByteArray(),
+              request.getSignature().toByteArray());
+    } catch (CsrException e) {
+      throw KmsException.invalid(e.getMessage());
+    }
+    VersionedAttestation attestation;
+    try {
+      attestation = versioned(csr.attestation());
+    } catch (AttestationException e) {
+      throw KmsException.invalid("Failed to parse csr: " + e.getMessage());
+    }
+    try {
+      VerifiedAttestation verified =
+          r.verifier()
+              .orElseThrow(
+                  () ->
+                      new AttestationException(
+                          AttestationException.Reason.UNSUPPORTED,
+                          "this KMS has no attestation verifier configured"))
+              .verify(attestation, RaTlsExtensions.reportData(csr.pubkey()), r.clock().instant());
+      return new VerifiedCsr(csr, verified);
+    } catch (AttestationException e) {
+      throw new KmsException(
+          e.reason() == AttestationException.Reason.COLLATERAL_UNAVAILABLE
+              ? KmsException.Kind.UPSTREAM_UNAVAILABLE
+              : KmsException.Kind.NOT_ATTESTED,
+          "Quote verification failed: " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** V2 carries VersionedAttestation bytes; V1 a raw quote and a JSON event log (legacy TDX). */
+  private static VersionedAttestation versioned(CsrAttestation attestation) {
+    return switch (attestation) {
+      case CsrAttestation.Versioned v -> VersionedAttestation.decode(v.bytes());
+      case CsrAttestation.LegacyTdx legacy -> {
+        List<TdxEvent> events =
+            EventLogs.parseJson(new String(legacy.eventLog(), StandardCharsets.UTF_8));
+        byte[] quote = legacy.quote();
+        yield new VersionedAttestation(
+            0,
+            quote,
+            events,
+            EventLogs.runtimeEvents(events),
+            TdxQuote.parse(quote).body().reportData(),
+            "");
+      }
+    };
+  }
+
+  private static SignCertResponse signedChain(
+      KeyRelease r, VerifiedCsr verified, AuthorizedBoot boot) {
+    RootKeys keys = r.keys();
+    Instant now = r.clock().instant();
+    byte[] appId = boot.appId();
+    KeyPair appCaKey = KeyDerivation.appCaKeyPair(rootCaKey(keys), appId);
+    X509Certificate appCa =
+        AppCertificates.appCa(
+            appCaKey.getPublic(),
+            appId,
+            keys.rootCaCertificate(),
+            keys.secretRootCaKeyPair().getPrivate(),
+            now);
+    CertConfig config = verified.csr().config();
+    VerifiedAttestation att = verified.attestation();
+    // As dstack's sign_csr: app info with the runtime RTMR3 and the embedded vm_config.
+    Optional<byte[]> appInfo =
+        config.extAppInfo()
+            ? Optional.of(AppInfoExtension.encode(att.appInfo(false, "")))
+            : Optional.empty();
+    Optional<byte[]> quote =
+        config.extQuote() ? Optional.of(att.attestation().stripped().encode()) : Optional.empty();
+    X509Certificate leaf;
+    try {
+      leaf =
+          AppCertificates.leaf(
+              verified.csr().pubkey(),
+              config,
+              appId,
+              appInfo,
+              quote,
+              appCa,
+              appCaKey.getPrivate(),
+              now);
+    } catch (IllegalArgumentException e) {
+      throw KmsException.invalid("Failed to sign certificate: " + e.getMessage());
+    }
+    return SignCertResponse.newBuilder()
+        .addCertificateChain(Pem.certificate(leaf))
+        .addCertificateChain(Pem.certificate(appCa))
+        .addCertificateChain(keys.rootCaCertPem())
+        .build();
+  }
+
+  private static ECPrivateKey rootCaKey(RootKeys keys) {
+    return (ECPrivateKey) keys.secretRootCaKeyPair().getPrivate();
   }
 }

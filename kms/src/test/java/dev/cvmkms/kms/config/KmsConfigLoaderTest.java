@@ -158,6 +158,48 @@ class KmsConfigLoaderTest {
   }
 
   @Test
+  void auditLog_defaultsNextToCertDir_orComesFromCoreAudit() {
+    KmsConfig defaults =
+        KmsConfigLoader.parse(
+            """
+            [core]
+            cert_dir = "/data/kms/certs"
+            """,
+            NO_ENV);
+    assertThat(defaults.auditLog()).isEqualTo(Path.of("/data/kms/kms-audit.jsonl"));
+    assertThat(KmsConfigLoader.defaults(NO_ENV).auditLog())
+        .isEqualTo(Path.of("/etc/kms/kms-audit.jsonl"));
+
+    KmsConfig set =
+        KmsConfigLoader.parse(
+            """
+            [core.audit]
+            path = "/var/log/kms/audit.jsonl"
+            """,
+            NO_ENV);
+    assertThat(set.auditLog()).isEqualTo(Path.of("/var/log/kms/audit.jsonl"));
+    assertThat(
+            KmsConfigLoader.parse("", Map.of("KMS__CORE__AUDIT__PATH", "/tmp/a.jsonl")).auditLog())
+        .isEqualTo(Path.of("/tmp/a.jsonl"));
+    assertThatThrownBy(
+            () ->
+                KmsConfigLoader.parse(
+                    """
+                    [core.audit]
+                    file = "x"
+                    """,
+                    NO_ENV))
+        .hasMessageContaining("core.audit.file");
+  }
+
+  @Test
+  void devConfig_keepsTheAuditLogInsideTheStateDir() {
+    KmsConfig dev = KmsConfig.forDev(Path.of("/tmp/kms-state"), "127.0.0.1", 0);
+    assertThat(dev.auditLog()).isEqualTo(Path.of("/tmp/kms-state/kms-audit.jsonl"));
+    assertThat(dev.image().verify()).isFalse();
+  }
+
+  @Test
   void upstreamOnlyTrustAnchorKeysAreIgnoredNotRejected() {
     KmsConfig c =
         KmsConfigLoader.parse(

@@ -1,0 +1,86 @@
+package dev.cvmkms.kms.service;
+
+import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.AttestationException;
+import dev.cvmkms.kms.attestation.AttestationVerifier;
+import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
+import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
+import dev.cvmkms.kms.rpc.Caller;
+import io.vertx.core.Future;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Caller identity at the edge (spec §4.0(A)): when the TLS client presented a certificate, read its
+ * app-id/app-info extensions (a malformed one fails the request) and its attestation (1.8, or the
+ * legacy 1.1 + 1.2 pair), and verify the attestation bound to the certificate's key ({@code
+ * verify_with_ra_pubkey}) on the crypto pool. Any failure is {@code invalid quote: …}, for every
+ * RPC, GetMeta included.
+ *
+ * <p>The verdict is not cached: the certificate is client-chosen, verification with cached
+ * collateral costs about a millisecond, and a cache would keep accepting a quote after its
+ * collateral (TCB level, CRL) changed until the entry aged out.
+ */
+public final class CallerAttestation {
+  private final CryptoPool crypto;
+  private final Optional<AttestationVerifier> verifier;
+  private final Clock clock;
+
+  /**
+   * @param verifier empty when this KMS has no attestation stack: then every attested certificate
+   *     is refused (fail closed) and plain ones pass unattested
+   */
+  public CallerAttestation(CryptoPool crypto, Optional<AttestationVerifier> verifier, Clock clock) {
+    this.crypto = Objects.requireNonNull(crypto, "crypto");
+    this.verifier = Objects.requireNonNull(verifier, "verifier");
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  /** The caller with its verified attestation, or unchanged when it sent no (attested) cert. */
+  public Future<Caller> verify(Caller caller) {
+    Optional<X509Certificate> leaf = caller.leaf();
+    if (leaf.isEmpty()) {
+      return Future.succeededFuture(caller);
+    }
+    return crypto.run(() -> verifyOnWorker(caller, leaf.get()));
+  }
+
+  private Caller verifyOnWorker(Caller caller, X509Certificate leaf) {
+    try {
+      // Parsed only to reject malformed extensions, as dstack does; the values are not used.
+      RaTlsExtensions.content(leaf, RaTlsExtensions.APP_ID);
+      RaTlsExtensions.content(leaf, RaTlsExtensions.APP_INFO);
+    } catch (AttestationException e) {
+      throw KmsException.invalid("invalid certificate extension: " + e.getMessage());
+    }
+    VersionedAttestation attestation;
+    try {
+      if (RaTlsExtensions.content(leaf, RaTlsExtensions.ATTESTATION) == null
+          && RaTlsExtensions.content(leaf, RaTlsExtensions.TDX_QUOTE) == null) {
+        return caller; // a plain client certificate: nothing to verify, nothing attested
+      }
+      attestation = RaTlsExtensions.attestation(leaf);
+      byte[] binding = RaTlsExtensions.reportData(leaf.getPublicKey().getEncoded());
+      AttestationVerifier v =
+          verifier.orElseThrow(
+              () ->
+                  new AttestationException(
+                      AttestationException.Reason.UNSUPPORTED,
+                      "this KMS has no attestation verifier configured"));
+      return caller.withAttestation(v.verify(attestation, binding, clock.instant()));
+    } catch (AttestationException e) {
+      throw invalidQuote(e);
+    }
+  }
+
+  static KmsException invalidQuote(AttestationException e) {
+    // Collateral that cannot be fetched says nothing about the quote: retryable, not a rejection.
+    KmsException.Kind kind =
+        e.reason() == AttestationException.Reason.COLLATERAL_UNAVAILABLE
+            ? KmsException.Kind.UPSTREAM_UNAVAILABLE
+            : KmsException.Kind.NOT_ATTESTED;
+    return new KmsException(kind, "invalid quote: " + e.getMessage(), e);
+  }
+}
