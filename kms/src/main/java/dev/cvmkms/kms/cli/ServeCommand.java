@@ -44,7 +44,9 @@ public final class ServeCommand implements Callable<Integer> {
         return 2;
       }
     }
-    boolean attests = cfg.attestRpcCert() || cfg.enforceSelfAuthorization();
+    // Onboarding (when the cert_dir turns out empty) attests too: self-check, RA-TLS client cert.
+    boolean attests =
+        cfg.attestRpcCert() || cfg.enforceSelfAuthorization() || cfg.onboard().enabled();
     KmsRuntime.start(
         cfg,
         new KmsRuntime.Options(
