@@ -26,7 +26,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ClientSSLOptions;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
@@ -38,6 +37,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLPeerUnverifiedException;
 
 /**
@@ -46,17 +46,20 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * {@link #close()}. Every step runs within the total deadline that {@link #open()} starts.
  *
  * <ol>
- *   <li>{@link #open()}: {@code GetTempCaCert}. With a pinned root the TLS layer trusts only it;
- *       without one the first connection is accepted, and its certificate is checked afterwards
- *       against the {@code ca_cert} the server returned (chain, hostname, {@code kms:rpc},
- *       attestation). Nothing secret is sent on it.
+ *   <li>{@link #open()}: {@code GetTempCaCert}. With a pinned root the server is checked before the
+ *       request is written; without one, its certificate is checked once the answer names the root
+ *       ({@code ca_cert}): nothing secret travels on that request.
  *   <li>{@link Session#call}: a fresh RA-TLS client certificate under the temp CA, then the RPC
- *       over mutual TLS. Before the request is written the server must chain to the root, match the
- *       hostname and carry {@code kms:rpc}; a new leaf's attestation is verified again, and when
- *       attestation is required it must hold the key that was verified (and authorised) at open.
+ *       over mutual TLS, written only after the server passed the checks. A leaf not seen at open
+ *       has its attestation verified again, and when attestation is required it must hold the key
+ *       that was verified (and authorised) at open.
  * </ol>
  *
- * Crypto, attestation and verification run on the {@link CryptoPool}, never on the event loop.
+ * The checks ({@link ServerCertificateCheck}: chain to the root, hostname, {@code kms:rpc}; then
+ * {@link ServerAttestationPolicy}) run in our code on each connection's peer chain, after the TLS
+ * handshake proved the server holds the leaf's key and before any request byte is sent, so a
+ * refusal says exactly why. Crypto, attestation and verification run on the {@link CryptoPool},
+ * never on the event loop.
  */
 public final class RaTlsKmsClient {
   /** Bounds of one use of the client. */
@@ -155,27 +158,31 @@ public final class RaTlsKmsClient {
   public Future<Session> open() {
     deadlineNanos = System.nanoTime() + settings.deadline().toNanos();
     Optional<X509Certificate> pinned = settings.trustedRoot();
-    ClientSSLOptions ssl =
-        pinned.map(RaTlsKmsClient::verifying).orElseGet(RaTlsKmsClient::acceptingForLaterCheck);
-    List<List<X509Certificate>> seen = new ArrayList<>(1);
+    AtomicReference<List<X509Certificate>> seenChain = new AtomicReference<>();
+    AtomicReference<Verified> early = new AtomicReference<>();
     return bounded(
         "GetTempCaCert",
         post(
                 "GetTempCaCert",
                 PrpcJson.encode(Empty.getDefaultInstance()),
-                ssl,
+                checkedInCode(),
                 chain -> {
-                  seen.add(chain);
-                  return pinned.isPresent()
-                      ? verify(chain, pinned.get(), null).map(v -> null)
-                      : Future.succeededFuture();
+                  seenChain.set(chain);
+                  if (pinned.isEmpty()) {
+                    return Future.succeededFuture(); // checked below, once ca_cert is known
+                  }
+                  return verify(chain, pinned.get(), null)
+                      .<Void>map(
+                          v -> {
+                            early.set(v);
+                            return null;
+                          });
                 })
             .compose(
                 body -> {
                   GetTempCaCertResponse tempCa =
                       decode("GetTempCaCert", body, GetTempCaCertResponse.getDefaultInstance());
                   X509Certificate returnedRoot = parseRoot(tempCa.getCaCert());
-                  X509Certificate root = pinned.orElse(returnedRoot);
                   if (pinned.isPresent()
                       && !EcKeys.samePublicKey(
                           pinned.get().getPublicKey(), returnedRoot.getPublicKey())) {
@@ -183,10 +190,12 @@ public final class RaTlsKmsClient {
                         "the KMS's root CA (ca_cert) is not the trusted root CA given to the"
                             + " client");
                   }
-                  // Verified once here (for an unpinned root: after the fact, nothing secret was
-                  // sent); the pinned case repeats the cheap chain check but reuses nothing else.
-                  return verify(seen.get(0), root, null)
-                      .map(v -> new Session(tempCa, root, v.leaf(), v.attestation()));
+                  X509Certificate root = pinned.orElse(returnedRoot);
+                  Future<Verified> checked =
+                      early.get() != null
+                          ? Future.succeededFuture(early.get())
+                          : verify(seenChain.get(), root, null);
+                  return checked.map(v -> new Session(tempCa, root, v.leaf(), v.attestation()));
                 }));
   }
 
@@ -269,7 +278,7 @@ public final class RaTlsKmsClient {
               .compose(
                   cert -> {
                     ClientSSLOptions ssl =
-                        verifying(root)
+                        checkedInCode()
                             .setKeyCertOptions(
                                 new PemKeyCertOptions()
                                     .setKeyValue(Buffer.buffer(cert.keyPem()))
@@ -299,16 +308,11 @@ public final class RaTlsKmsClient {
     }
   }
 
-  /** TLS that trusts only {@code root} and checks the hostname (HTTPS rules). */
-  private static ClientSSLOptions verifying(X509Certificate root) {
-    return new ClientSSLOptions()
-        .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(Pem.certificate(root))))
-        .setHostnameVerificationAlgorithm("HTTPS")
-        .setUseAlpn(false);
-  }
-
-  /** Only for GetTempCaCert without a pinned root: the checks run once the root is known. */
-  private static ClientSSLOptions acceptingForLaterCheck() {
+  /**
+   * The TLS layer accepts the server's chain so that our own checks (run before anything is sent)
+   * decide, with a precise message; the handshake still proves possession of the leaf's key.
+   */
+  private static ClientSSLOptions checkedInCode() {
     return new ClientSSLOptions()
         .setTrustAll(true)
         .setHostnameVerificationAlgorithm("")
@@ -343,12 +347,15 @@ public final class RaTlsKmsClient {
     return http.request(options)
         .recover(e -> Future.failedFuture(unavailable(method, e)))
         .compose(
-            req ->
-                beforeSend
-                    .apply(peerChain(req.connection()))
-                    .compose(v -> req.send(Buffer.buffer(body)))
-                    .compose(this::readBody)
-                    .onFailure(e -> req.connection().close()));
+            req -> {
+              // Failures arrive through the futures below; without a handler Vert.x logs them too.
+              req.exceptionHandler(e -> {});
+              return beforeSend
+                  .apply(peerChain(req.connection()))
+                  .compose(v -> req.send(Buffer.buffer(body)))
+                  .compose(this::readBody)
+                  .onFailure(e -> req.connection().close());
+            });
   }
 
   private Future<Buffer> readBody(HttpClientResponse response) {
