@@ -62,6 +62,9 @@ import javax.net.ssl.SSLPeerUnverifiedException;
  * never on the event loop.
  */
 public final class RaTlsKmsClient {
+  private static final com.fasterxml.jackson.databind.ObjectMapper ERROR_JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
+
   /** Bounds of one use of the client. */
   public record Settings(
       URI prpcBase,
@@ -388,7 +391,7 @@ public final class RaTlsKmsClient {
   private static KmsClientException rpcError(int status, Buffer body) {
     String message = "HTTP " + status;
     try {
-      var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(body.getBytes());
+      var node = ERROR_JSON.readTree(body.getBytes());
       if (node != null && node.hasNonNull("error")) {
         message = node.get("error").asText();
       }
