@@ -12,6 +12,8 @@ import dev.cvmkms.kms.ops.TlsIdentity;
 import dev.cvmkms.kms.rpc.Caller;
 import dev.cvmkms.kms.rpc.PrpcMethod;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
+import dev.cvmkms.kms.rpc.proto.AppKeyResponse;
+import dev.cvmkms.kms.rpc.proto.GetAppKeyRequest;
 import dev.cvmkms.kms.rpc.proto.GetKmsKeyRequest;
 import dev.cvmkms.kms.rpc.proto.GetTempCaCertResponse;
 import dev.cvmkms.kms.rpc.proto.KmsKeyResponse;
@@ -85,6 +87,10 @@ public final class FakeSourceKms {
                                 .setCaCert(keys.rootCaCertPem())
                                 .build())),
                 PrpcMethod.of(
+                    "GetAppKey",
+                    GetAppKeyRequest.getDefaultInstance(),
+                    (caller, req) -> self[0].getAppKey(vertx, caller)),
+                PrpcMethod.of(
                     "GetKmsKey",
                     GetKmsKeyRequest.getDefaultInstance(),
                     (caller, req) -> self[0].getKmsKey(vertx, caller, req))),
@@ -125,6 +131,27 @@ public final class FakeSourceKms {
                   KmsKeys.newBuilder()
                       .setCaKey(keys.secretRootCaKeyPem())
                       .setK256Key(ByteString.copyFrom(keys.secretK256Scalar())))
+              .build();
+        },
+        false);
+  }
+
+  /** A stand-in GetAppKey: the keys are the caller's app id, hashed (enough to tell apps apart). */
+  private Future<AppKeyResponse> getAppKey(Vertx vertx, Caller caller) {
+    if (!caller.hasCertificate()) {
+      return Future.failedFuture(
+          new KmsException(KmsException.Kind.NOT_ATTESTED, "no client certificate"));
+    }
+    X509Certificate leaf = caller.certificateChain().get(0);
+    return vertx.executeBlocking(
+        () -> {
+          VerifiedAttestation v =
+              attestation.verifier().verifyCertificate(leaf, attestation.clock().instant());
+          lastClientAttestation = v;
+          byte[] app = v.appInfo(false, "").appId();
+          return AppKeyResponse.newBuilder()
+              .setCaCert(keys.rootCaCertPem())
+              .setDiskCryptKey(ByteString.copyFrom(dev.cvmkms.kms.attestation.Bytes.sha256(app)))
               .build();
         },
         false);

@@ -283,7 +283,7 @@ class RaTlsKmsClientTest {
                 await(
                     client
                         .openAndCall(
-                            "GetAppKey",
+                            "SignCert",
                             GetAppKeyRequest.newBuilder().setApiVersion(1).build(),
                             AppKeyResponse.getDefaultInstance())
                         .eventually(client::close)))
@@ -291,7 +291,7 @@ class RaTlsKmsClientTest {
             KmsClientException.class,
             e -> {
               assertThat(e.reason()).isEqualTo(KmsClientException.Reason.RPC_ERROR);
-              assertThat(e.getMessage()).isEqualTo("GetAppKey: Service not found: GetAppKey");
+              assertThat(e.getMessage()).isEqualTo("SignCert: Service not found: SignCert");
             });
   }
 
