@@ -102,7 +102,9 @@ public final class OnboardListener {
             .setPort(port)
             .setMaxHeaderSize(16 * 1024)
             .setMaxInitialLineLength(8 * 1024)
-            .setIdleTimeout(60)
+            // Onboard may wait up to the client's 60 s deadline on the source with the request
+            // connection silent: the idle timeout must not cut it first.
+            .setIdleTimeout(120)
             .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setCompressionSupported(false);
     return vertx
