@@ -22,6 +22,20 @@ final class KeyState {
   private KeyState() {}
 
   /**
+   * Whether start-up runs the onboarding phase first: {@code core.onboard.enabled}, no domain to
+   * bootstrap with (neither given nor {@code auto_bootstrap_domain}) and an empty store. A partial
+   * store is not onboarded: {@link #prepare} refuses it with its message.
+   */
+  static boolean needsOnboarding(
+      KeyStore store, dev.cvmkms.kms.config.KmsConfig config, Optional<String> bootstrapDomain)
+      throws IOException {
+    return config.onboard().enabled()
+        && bootstrapDomain.isEmpty()
+        && config.onboard().autoBootstrapDomain().isBlank()
+        && store.state() == KeyStore.State.EMPTY;
+  }
+
+  /**
    * @param bootstrapDomain the domain to bootstrap with when the store is empty; empty means the
    *     store must already hold keys
    * @param attesters the attestation providers for the RPC certificate and the bootstrap info

@@ -1,6 +1,7 @@
 package dev.cvmkms.kms;
 
 import dev.cvmkms.kms.cli.DevCommand;
+import dev.cvmkms.kms.cli.GetKeysCommand;
 import dev.cvmkms.kms.cli.QuoteCommand;
 import dev.cvmkms.kms.cli.ServeCommand;
 import dev.cvmkms.kms.cli.VerifyQuoteCommand;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       DevCommand.class,
       QuoteCommand.class,
-      VerifyQuoteCommand.class
+      VerifyQuoteCommand.class,
+      GetKeysCommand.class
     })
 public final class KmsMain {
   private KmsMain() {}

@@ -7,11 +7,14 @@ import dev.cvmkms.kms.auth.DevAuthPolicy;
 import dev.cvmkms.kms.auth.SelfAuthorization;
 import dev.cvmkms.kms.auth.WebhookAuthPolicy;
 import dev.cvmkms.kms.auth.WebhookSettings;
+import dev.cvmkms.kms.client.RaTlsKmsClient;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.keys.BootstrapInfo;
 import dev.cvmkms.kms.keys.FileKeyStore;
 import dev.cvmkms.kms.keys.KeyAttester;
+import dev.cvmkms.kms.keys.KeyBootstrap;
+import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.ops.HttpsListener;
 import dev.cvmkms.kms.ops.OpsRoutes;
@@ -31,6 +34,8 @@ import dev.cvmkms.kms.service.KeyRelease;
 import dev.cvmkms.kms.service.KmsAttestation;
 import dev.cvmkms.kms.service.KmsMethods;
 import dev.cvmkms.kms.service.KmsService;
+import dev.cvmkms.kms.service.OnboardListener;
+import dev.cvmkms.kms.service.OnboardService;
 import dev.cvmkms.kms.service.PublicMaterial;
 import dev.cvmkms.kms.service.SelfBootInfo;
 import dev.cvmkms.kms.service.SelfCheck;
@@ -88,15 +93,7 @@ public final class KmsRuntime {
     long t0 = System.nanoTime();
     Readiness readiness = new Readiness();
     FileKeyStore store = new FileKeyStore(config.certDir());
-    RootKeys keys =
-        KeyState.prepare(
-            store,
-            options.bootstrapDomain(),
-            Optional.of(config.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
-            Attesters.of(config, options.attestation()),
-            Clock.systemUTC());
-    readiness.keysLoaded();
-
+    Attesters attesters = Attesters.of(config, options.attestation());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Vertx vertx =
         Vertx.builder()
@@ -117,7 +114,25 @@ public final class KmsRuntime {
             .build();
 
     CryptoPool crypto = new CryptoPool(vertx, Runtime.getRuntime().availableProcessors(), 60);
-    AuthPolicy auth = authPolicy(config, vertx, registry);
+    AuthPolicy auth;
+    RootKeys keys;
+    try {
+      auth = authPolicy(config, vertx, registry);
+      if (KeyState.needsOnboarding(store, config, options.bootstrapDomain())) {
+        runOnboarding(config, store, vertx, crypto, auth, options, attesters, registry);
+      }
+      keys =
+          KeyState.prepare(
+              store,
+              options.bootstrapDomain(),
+              Optional.of(config.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
+              attesters,
+              Clock.systemUTC());
+    } catch (Exception | Error e) {
+      vertx.close();
+      throw e;
+    }
+    readiness.keysLoaded();
     SelfCheck selfCheck = selfCheck(config, auth, crypto, options.attestation());
     Clock clock = Clock.systemUTC();
     Optional<AttestationVerifier> verifier = options.attestation().map(KmsAttestation::verifier);
@@ -180,6 +195,50 @@ public final class KmsRuntime {
         config.certDir(),
         config.auditLog());
     return new Running(vertx, listener, keys);
+  }
+
+  /**
+   * The onboarding phase (spec §1.2 step 3, §5): the Onboard service on its plain-HTTP listener
+   * until Finish; the keys it stored are then loaded like any others.
+   */
+  private static void runOnboarding(
+      KmsConfig config,
+      FileKeyStore store,
+      Vertx vertx,
+      CryptoPool crypto,
+      AuthPolicy auth,
+      Options options,
+      Attesters attesters,
+      PrometheusMeterRegistry registry)
+      throws Exception {
+    KmsAttestation attestation =
+        options
+            .attestation()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "onboarding needs this KMS's attestation provider (guest agent)"));
+    OnboardService onboard =
+        new OnboardService(
+            vertx,
+            crypto,
+            store,
+            new KeyBootstrap(Clock.systemUTC()),
+            auth,
+            attestation,
+            attesters.rpcCert(),
+            config.siteName(),
+            RaTlsKmsClient.Settings.DEADLINE);
+    OnboardListener.runUntilFinished(
+        vertx,
+        config.onboard().address(),
+        config.onboard().port(),
+        onboard,
+        config.rpc().bodyLimits(),
+        registry);
+    if (store.state() != KeyStore.State.COMPLETE) {
+      throw new IllegalStateException("Failed to onboard: " + store + " holds no complete key set");
+    }
   }
 
   /** The one auth policy of the process; the webhook client is created here, once. */

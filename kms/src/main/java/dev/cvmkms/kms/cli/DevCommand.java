@@ -3,6 +3,7 @@ package dev.cvmkms.kms.cli;
 import dev.cvmkms.kms.KmsRuntime;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
+import dev.cvmkms.kms.config.OnboardConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +49,14 @@ public final class DevCommand implements Callable<Integer> {
               + " self-authorize with the mock attestation.")
   java.net.URI authUrl;
 
+  @Option(
+      names = "--onboard",
+      description =
+          "With an empty state dir, first serve the onboarding page and Onboard RPCs on plain"
+              + " http://BIND:PORT/ (Bootstrap, or Onboard from another KMS, then Finish) instead"
+              + " of bootstrapping at once.")
+  boolean onboard;
+
   @Override
   public Integer call() throws Exception {
     Path dir = stateDir.toAbsolutePath();
@@ -56,16 +65,39 @@ public final class DevCommand implements Callable<Integer> {
     if (authUrl != null) {
       config = config.withAuthApi(AuthApiConfig.Webhook.at(authUrl), true);
     }
+    if (onboard) {
+      config = withOnboarding(config, bind, port);
+    }
     KmsRuntime.Running running =
         KmsRuntime.start(
             config,
             new KmsRuntime.Options(
-                Optional.of(bootstrapDomain(dir)), Optional.of(DevAttestation.mock())));
+                onboard ? Optional.empty() : Optional.of(bootstrapDomain(dir)),
+                Optional.of(DevAttestation.mock())));
     String host = running.keys().rpcDomain();
     System.out.println("KMS (dev) listening on https://" + host + ":" + running.listener().port());
     System.out.println("root CA: " + dir.resolve("root-ca.crt"));
     System.out.flush();
     return -1;
+  }
+
+  /** The onboarding listener on the same address and port, before the HTTPS one opens there. */
+  private static KmsConfig withOnboarding(KmsConfig c, String bind, int port) {
+    return new KmsConfig(
+        c.rpc(),
+        c.certDir(),
+        c.siteName(),
+        c.enforceSelfAuthorization(),
+        c.attestRpcCert(),
+        c.sevSnpKeyRelease(),
+        c.awsNitroTpmKeyRelease(),
+        c.attestation(),
+        c.image(),
+        c.admin(),
+        c.metrics(),
+        c.authApi(),
+        new OnboardConfig(true, "", bind, port),
+        c.ignoredKeys());
   }
 
   /** The domain from a previous {@code rpc-domain}, else localhost. */

@@ -3,6 +3,8 @@ package dev.cvmkms.kms.cli;
 import dev.cvmkms.kms.KmsRuntime;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.config.KmsConfigLoader;
+import dev.cvmkms.kms.keys.FileKeyStore;
+import dev.cvmkms.kms.keys.KeyStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -44,7 +46,13 @@ public final class ServeCommand implements Callable<Integer> {
         return 2;
       }
     }
-    boolean attests = cfg.attestRpcCert() || cfg.enforceSelfAuthorization();
+    // The onboarding phase (an empty cert_dir, no auto_bootstrap_domain) attests too: its
+    // self-authorization, the key attestation and the RA-TLS client certificate.
+    boolean onboards =
+        cfg.onboard().enabled()
+            && cfg.onboard().autoBootstrapDomain().isBlank()
+            && new FileKeyStore(cfg.certDir()).state() == KeyStore.State.EMPTY;
+    boolean attests = cfg.attestRpcCert() || cfg.enforceSelfAuthorization() || onboards;
     KmsRuntime.start(
         cfg,
         new KmsRuntime.Options(

@@ -112,6 +112,18 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
 
   /** The events a dstack KMS CVM emits into RTMR3, up to and past system-ready. */
   public List<RuntimeEvent> runtimeEvents() {
+    return guestRuntimeEvents(
+        appId(), composeHash(), Arrays.copyOf(Bytes.sha256(seed, utf8("mock-instance")), 20));
+  }
+
+  /**
+   * The RTMR3 events of a guest of this mock platform with its own identity: same boot chain, key
+   * provider and vm_config as {@link #runtimeEvents()}, but the given app id, compose hash and
+   * instance id (an empty instance id is emitted as an empty payload, as dstack does when instance
+   * ids are off).
+   */
+  public List<RuntimeEvent> guestRuntimeEvents(
+      byte[] appId, byte[] composeHash, byte[] instanceId) {
     byte[] keyProvider =
         utf8(
             "{\"name\":\"local-sgx\",\"id\":\""
@@ -119,9 +131,9 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
                 + "\"}");
     List<RuntimeEvent> ev = new ArrayList<>();
     ev.add(event("system-preparing", new byte[0]));
-    ev.add(event("app-id", appId()));
-    ev.add(event("compose-hash", composeHash()));
-    ev.add(event("instance-id", Arrays.copyOf(Bytes.sha256(seed, utf8("mock-instance")), 20)));
+    ev.add(event("app-id", appId.clone()));
+    ev.add(event("compose-hash", composeHash.clone()));
+    ev.add(event("instance-id", instanceId.clone()));
     ev.add(event("boot-mr-done", new byte[0]));
     ev.add(event("key-provider", keyProvider));
     ev.add(event("storage-fs", utf8("ext4")));
@@ -157,8 +169,20 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
 
   /** The full (unstripped) attestation the guest agent's Attest call would return. */
   public VersionedAttestation attestation(byte[] reportData) {
+    return attestation(reportData, runtimeEvents());
+  }
+
+  /**
+   * An attestation provider for a guest with its own identity ({@link #guestRuntimeEvents}), quoted
+   * by this mock platform, so a KMS trusting this mock's root verifies it.
+   */
+  public AttestationProvider guest(byte[] appId, byte[] composeHash, byte[] instanceId) {
+    List<RuntimeEvent> events = guestRuntimeEvents(appId, composeHash, instanceId);
+    return reportData -> attestation(reportData, events).encode();
+  }
+
+  private VersionedAttestation attestation(byte[] reportData, List<RuntimeEvent> events) {
     QuoteProvider.requireReportData(reportData);
-    List<RuntimeEvent> events = runtimeEvents();
     List<TdxEvent> log = new ArrayList<>(bootEvents);
     events.forEach(e -> log.add(TdxEvent.ofRuntime(e)));
     return new VersionedAttestation(

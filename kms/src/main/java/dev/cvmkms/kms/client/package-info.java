@@ -1,0 +1,8 @@
+/**
+ * The RA-TLS KMS client: what a dstack guest (or an onboarding KMS) does to talk to a KMS. It asks
+ * GetTempCaCert, makes an RA-TLS client certificate under the temp CA with its own attestation, and
+ * calls the target RPC over mutual TLS. Unlike dstack's onboarding client it always verifies the
+ * server: chain to the trusted root, hostname, {@code kms:rpc} usage and, if present (or required),
+ * the RPC certificate's attestation.
+ */
+package dev.cvmkms.kms.client;
