@@ -18,22 +18,39 @@ import java.util.Optional;
  *     one call to the image verifier, which may download the image
  * @param verifierUrl a dstack-verifier ({@code POST <url>/verify}) that checks OS images for this
  *     KMS ({@code verifier_url}); without it {@code verify = true} refuses every caller
+ * @param insecureAllowUnverifiedOsImage must be set for {@code verify = false} to be accepted
+ *     ({@code insecure_allow_unverified_os_image}): without verification the {@code osImageHash}
+ *     the auth policy sees is whatever the caller claims
  */
 public record ImageConfig(
     boolean verify,
     Path cacheDir,
     String downloadUrl,
     Duration downloadTimeout,
-    Optional<URI> verifierUrl) {
+    Optional<URI> verifierUrl,
+    boolean insecureAllowUnverifiedOsImage) {
   public static final String HASH_PLACEHOLDER = "{OS_IMAGE_HASH}";
   public static final Duration MAX_DOWNLOAD_TIMEOUT = Duration.ofHours(1);
 
-  /** Without an image verifier. */
-  public ImageConfig(boolean verify, Path cacheDir, String downloadUrl, Duration downloadTimeout) {
-    this(verify, cacheDir, downloadUrl, downloadTimeout, Optional.empty());
+  /** Verification on, through the given verifier (or failing closed without one). */
+  public ImageConfig(
+      Path cacheDir, String downloadUrl, Duration downloadTimeout, Optional<URI> verifierUrl) {
+    this(true, cacheDir, downloadUrl, downloadTimeout, verifierUrl, false);
+  }
+
+  /** Verification off, explicitly accepted as insecure ({@code kms dev}). */
+  public static ImageConfig insecureUnverified(
+      Path cacheDir, String downloadUrl, Duration downloadTimeout) {
+    return new ImageConfig(false, cacheDir, downloadUrl, downloadTimeout, Optional.empty(), true);
   }
 
   public ImageConfig {
+    if (!verify && !insecureAllowUnverifiedOsImage) {
+      throw new ConfigException(
+          "core.image.verify",
+          "core.image.verify = false lets callers claim any OS image; set"
+              + " core.image.insecure_allow_unverified_os_image = true to accept that");
+    }
     Checks.present("core.image.verifier_url", verifierUrl);
     verifierUrl.ifPresent(
         u -> {

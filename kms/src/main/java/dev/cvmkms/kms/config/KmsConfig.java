@@ -140,8 +140,7 @@ public record KmsConfig(
         false,
         false,
         AttestationConfig.defaults(),
-        new ImageConfig(
-            false,
+        ImageConfig.insecureUnverified(
             stateDir.resolve("images"),
             "http://localhost:8000/" + ImageConfig.HASH_PLACEHOLDER + ".tar.gz",
             Duration.ofMinutes(2)),

@@ -250,7 +250,8 @@ public final class KmsConfigLoader {
             t.optionalString("verifier_url")
                 .map(String::strip)
                 .filter(u -> !u.isEmpty())
-                .map(u -> Checks.parseUri("core.image.verifier_url", u)));
+                .map(u -> Checks.parseUri("core.image.verifier_url", u)),
+            t.bool("insecure_allow_unverified_os_image", false));
     t.finish();
     return image;
   }

@@ -300,6 +300,7 @@ class KmsConfigLoaderTest {
             "KMS__CORE__AUTH_API__WEBHOOK__DEADLINE", "1m30s", // duration
             "KMS__CORE__AUTH_API__WEBHOOK__MAX_RESPONSE_BYTES", "128KiB", // size
             "KMS__RPC__BODY_LIMITS__SIGNCERT", "512KiB", // method name, case-insensitive
+            "KMS__CORE__IMAGE__INSECURE_ALLOW_UNVERIFIED_OS_IMAGE", "true",
             "KMS__CORE__SITE_NAME", "eu-1",
             "PATH", "/usr/bin"); // unrelated variables are left alone
     KmsConfig c = KmsConfigLoader.load(exampleFile(), env);
@@ -314,6 +315,13 @@ class KmsConfigLoaderTest {
     assertThat(w.client().maxResponseBytes()).isEqualTo(128 * 1024);
     assertThat(c.rpc().bodyLimits().limitFor("SignCert")).isEqualTo(512 * 1024);
     assertThat(c.insecureSettings()).containsExactly("core.image.verify=false");
+  }
+
+  @Test
+  void imageVerificationOff_needsTheInsecureKeyToo() {
+    assertThatThrownBy(() -> KmsConfigLoader.parse("[core.image]\nverify = false\n", Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("core.image.insecure_allow_unverified_os_image = true");
   }
 
   @Test
@@ -468,6 +476,7 @@ class KmsConfigLoaderTest {
             tdx = "/tmp/root.der"
             [core.image]
             verify = false
+            insecure_allow_unverified_os_image = true
             [core.admin]
             insecure_no_auth = true
             [core.auth_api]

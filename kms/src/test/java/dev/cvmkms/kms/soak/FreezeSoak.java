@@ -313,6 +313,7 @@ public final class FreezeSoak {
 
         [core.image]
         verify = false
+        insecure_allow_unverified_os_image = true
 
         [core.auth_api]
         type = "webhook"
