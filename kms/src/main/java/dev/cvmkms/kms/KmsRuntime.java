@@ -46,6 +46,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -133,6 +134,7 @@ public final class KmsRuntime {
       throw e;
     }
     readiness.keysLoaded();
+    warnIfTlsPathsDiffer(config);
     SelfCheck selfCheck = selfCheck(config, auth, crypto, options.attestation());
     Clock clock = Clock.systemUTC();
     Optional<AttestationVerifier> verifier = options.attestation().map(KmsAttestation::verifier);
@@ -238,6 +240,22 @@ public final class KmsRuntime {
         registry);
     if (store.state() != KeyStore.State.COMPLETE) {
       throw new IllegalStateException("Failed to onboard: " + store + " holds no complete key set");
+    }
+  }
+
+  /**
+   * The listener serves the key set it loaded from cert_dir (rpc.key, rpc.crt, tmp-ca.crt), which
+   * is what dstack's defaults point [rpc.tls] at; other paths there are not read, so say so.
+   */
+  private static void warnIfTlsPathsDiffer(KmsConfig config) {
+    var tls = config.rpc().tls();
+    Path dir = config.certDir();
+    if (!tls.key().equals(dir.resolve("rpc.key"))
+        || !tls.certs().equals(dir.resolve("rpc.crt"))
+        || !tls.mutual().caCerts().equals(dir.resolve("tmp-ca.crt"))) {
+      LOG.warn(
+          "[rpc.tls] paths differ from cert_dir; the listener serves cert_dir's rpc.key, rpc.crt"
+              + " and tmp-ca.crt (the keys it manages and renews)");
     }
   }
 

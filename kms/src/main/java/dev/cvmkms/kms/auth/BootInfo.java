@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.auth;
 
+import dev.cvmkms.kms.attestation.BootInfoFields;
 import java.util.List;
 import java.util.Objects;
 
@@ -33,5 +34,36 @@ public record BootInfo(
     Objects.requireNonNull(keyProviderInfo, "keyProviderInfo");
     Objects.requireNonNull(tcbStatus, "tcbStatus");
     advisoryIds = List.copyOf(advisoryIds);
+  }
+
+  /** From the attestation-derived fields (same names, same encoding). */
+  public static BootInfo of(BootInfoFields f) {
+    return new BootInfo(
+        f.teeVariant(),
+        f.mrAggregated(),
+        f.osImageHash(),
+        f.mrSystem(),
+        f.appId(),
+        f.composeHash(),
+        f.instanceId(),
+        f.deviceId(),
+        f.keyProviderInfo(),
+        f.tcbStatus(),
+        f.advisoryIds());
+  }
+
+  public BootInfo withOsImageHash(String hex) {
+    return new BootInfo(
+        teeVariant,
+        mrAggregated,
+        hex,
+        mrSystem,
+        appId,
+        composeHash,
+        instanceId,
+        deviceId,
+        keyProviderInfo,
+        tcbStatus,
+        advisoryIds);
   }
 }

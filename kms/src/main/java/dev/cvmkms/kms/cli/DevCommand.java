@@ -83,21 +83,8 @@ public final class DevCommand implements Callable<Integer> {
 
   /** The onboarding listener on the same address and port, before the HTTPS one opens there. */
   private static KmsConfig withOnboarding(KmsConfig c, String bind, int port) {
-    return new KmsConfig(
-        c.rpc(),
-        c.certDir(),
-        c.siteName(),
-        c.enforceSelfAuthorization(),
-        c.attestRpcCert(),
-        c.sevSnpKeyRelease(),
-        c.awsNitroTpmKeyRelease(),
-        c.attestation(),
-        c.image(),
-        c.admin(),
-        c.metrics(),
-        c.authApi(),
-        new OnboardConfig(true, "", bind, port),
-        c.ignoredKeys());
+    // The audit log and everything else stay where forDev put them (inside the state dir).
+    return c.withOnboard(new OnboardConfig(true, "", bind, port));
   }
 
   /** The domain from a previous {@code rpc-domain}, else localhost. */

@@ -174,6 +174,26 @@ public record KmsConfig(
         auditLog);
   }
 
+  /** This config with another onboarding section ({@code kms dev --onboard}). */
+  public KmsConfig withOnboard(OnboardConfig onboard) {
+    return new KmsConfig(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog);
+  }
+
   /**
    * Enabled settings that weaken security, as {@code key=value}, for {@code kms serve} to log
    * loudly at start-up. Empty for a production configuration.

@@ -86,7 +86,7 @@ public final class AppAuthorization {
     if (app.appId().length != 20) {
       throw KmsException.invalid("app_id must be 20 bytes");
     }
-    BootInfo boot = SelfBootInfo.toBootInfo(attestation.bootInfo(bootTimeMr, vmConfig));
+    BootInfo boot = BootInfo.of(attestation.bootInfo(bootTimeMr, vmConfig));
     return new Identified(boot, app);
   }
 

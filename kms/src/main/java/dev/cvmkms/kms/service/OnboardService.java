@@ -226,19 +226,7 @@ public final class OnboardService {
         // A legacy source certificate has no vm_config: dstack substitutes its own image hash.
         osImage = HexFormat.of().formatHex(AppInfo.osImageHash(ownVmConfig));
       }
-      boot =
-          new BootInfo(
-              f.teeVariant(),
-              f.mrAggregated(),
-              osImage,
-              f.mrSystem(),
-              f.appId(),
-              f.composeHash(),
-              f.instanceId(),
-              f.deviceId(),
-              f.keyProviderInfo(),
-              f.tcbStatus(),
-              f.advisoryIds());
+      boot = BootInfo.of(f).withOsImageHash(osImage);
     } catch (RuntimeException e) {
       return Future.failedFuture(
           new KmsException(

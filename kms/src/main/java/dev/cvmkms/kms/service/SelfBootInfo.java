@@ -31,23 +31,7 @@ public final class SelfBootInfo implements Supplier<Future<BootInfo>> {
                   .verifier()
                   .verify(own, zero, attestation.clock().instant())
                   .bootInfo(false, "");
-          return toBootInfo(f);
+          return BootInfo.of(f);
         });
-  }
-
-  /** The webhook's BootInfo from the attestation-derived fields (same names, same encoding). */
-  public static BootInfo toBootInfo(BootInfoFields f) {
-    return new BootInfo(
-        f.teeVariant(),
-        f.mrAggregated(),
-        f.osImageHash(),
-        f.mrSystem(),
-        f.appId(),
-        f.composeHash(),
-        f.instanceId(),
-        f.deviceId(),
-        f.keyProviderInfo(),
-        f.tcbStatus(),
-        f.advisoryIds());
   }
 }

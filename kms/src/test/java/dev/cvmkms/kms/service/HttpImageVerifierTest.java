@@ -44,7 +44,7 @@ class HttpImageVerifierTest {
   void start() throws Exception {
     reportData[0] = 7;
     attestation = guest.verifier().verify(guest.attestation(reportData), reportData, now);
-    boot = SelfBootInfo.toBootInfo(attestation.bootInfo(false, ""));
+    boot = BootInfo.of(attestation.bootInfo(false, ""));
     server =
         await(
             vertx
