@@ -6,9 +6,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
+import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.client.RaTlsKmsClient;
 import dev.cvmkms.kms.client.ServerAttestationPolicy;
 import dev.cvmkms.kms.keys.EcKeys;
+import dev.cvmkms.kms.keys.Pem;
+import dev.cvmkms.kms.keys.csr.CertConfig;
+import dev.cvmkms.kms.keys.csr.CertSigningRequest;
+import dev.cvmkms.kms.keys.csr.CsrAttestation;
+import dev.cvmkms.kms.keys.csr.ScaleCsr;
 import dev.cvmkms.kms.rpc.proto.GetKmsKeyRequest;
 import dev.cvmkms.kms.rpc.proto.KmsKeyResponse;
 import dev.cvmkms.kms.service.CryptoPool;
@@ -21,16 +27,20 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.SecureRandom;
+import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -151,7 +161,7 @@ class OnboardIT {
       assertThat(meta.get("bootstrap_info").get("attestation").asText())
           .isEqualTo(b.get("attestation").asText());
       X509Certificate root = KmsProcess.readCert(rootCa);
-      assertThat(java.util.HexFormat.of().formatHex(root.getPublicKey().getEncoded()))
+      assertThat(HexFormat.of().formatHex(root.getPublicKey().getEncoded()))
           .isEqualTo(b.get("ca_pubkey").asText());
       assertNoBlockedEventLoop(kms);
     }
@@ -166,10 +176,7 @@ class OnboardIT {
     int portA = KmsProcess.freePort();
     try (KmsProcess a = KmsProcess.start(tmp, portA, dev(stateA, portA))) {
       a.awaitReady(rootA, READY);
-      Assumptions.assumeTrue(
-          serves(a, rootA, "GetKmsKey"),
-          "GetKmsKey is not served on this build (it comes with the app key service); the"
-              + " replication IT runs once it is merged");
+      assertThat(serves(a, rootA, "GetKmsKey")).as("GetKmsKey is served").isTrue();
       int portB = KmsProcess.freePort();
       try (KmsProcess b = KmsProcess.start(tmp, portB, dev(stateB, portB, "--onboard"))) {
         awaitOnboarding(b, portB);
@@ -207,6 +214,60 @@ class OnboardIT {
         assertNoBlockedEventLoop(b);
       }
     }
+  }
+
+  /**
+   * SignCert as a guest agent would call it (SCALE CSR v2 with a mock attestation bound to the CSR
+   * key); returns the App CA of the chain after checking the chain's shape.
+   */
+  private static X509Certificate signCertAppCa(KmsProcess kms, Path root, String appIdHex)
+      throws Exception {
+    HexFormat hex = HexFormat.of();
+    KeyPair key = EcKeys.generateP256(new SecureRandom());
+    byte[] appId = hex.parseHex(appIdHex);
+    byte[] attestation =
+        MockTdx.create(Instant.now())
+            .guest(appId, new byte[32], new byte[20])
+            .versionedAttestation(RaTlsExtensions.reportData(key.getPublic().getEncoded()));
+    var csr =
+        new CertSigningRequest(
+            ScaleCsr.CONFIRM,
+            key.getPublic().getEncoded(),
+            new CertConfig(
+                Optional.empty(),
+                "app.example",
+                List.of("app.example"),
+                true,
+                false,
+                false,
+                false,
+                OptionalLong.empty(),
+                OptionalLong.empty()),
+            new CsrAttestation.Versioned(attestation));
+    byte[] scale = ScaleCsr.encode(csr);
+    Signature sig = Signature.getInstance("SHA256withECDSA");
+    sig.initSign(key.getPrivate());
+    sig.update(scale);
+    String body =
+        "{\"api_version\":2,\"csr\":\""
+            + hex.formatHex(scale)
+            + "\",\"signature\":\""
+            + hex.formatHex(sig.sign())
+            + "\"}";
+    HttpResponse<String> r =
+        KmsProcess.client(root)
+            .send(
+                kms.post(
+                    "/prpc/SignCert?json",
+                    "application/json",
+                    body.getBytes(StandardCharsets.UTF_8)),
+                HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode chain = JSON.readTree(r.body()).get("certificate_chain");
+    assertThat(chain).hasSize(3);
+    X509Certificate appCa = Pem.parseCertificate(chain.get(1).asText());
+    assertThat(appCa.getSubjectX500Principal().getName()).contains("CN=Dstack App CA");
+    return appCa;
   }
 
   /** GetKmsKey over mutual RA-TLS with the mock KMS identity, the server fully checked. */
@@ -320,10 +381,9 @@ class OnboardIT {
     int portA = KmsProcess.freePort();
     try (KmsProcess a = KmsProcess.start(tmp, portA, dev(stateA, portA, "--auth-url", authUrl))) {
       a.awaitReady(rootA, READY);
-      Assumptions.assumeTrue(
-          serves(a, rootA, "GetKmsKey") && serves(a, rootA, "GetAppKey"),
-          "GetAppKey/GetKmsKey are not served on this build (they come with the app key"
-              + " service); the get-keys IT runs once they are merged");
+      assertThat(serves(a, rootA, "GetKmsKey") && serves(a, rootA, "GetAppKey"))
+          .as("GetAppKey and GetKmsKey are served")
+          .isTrue();
       int portB = KmsProcess.freePort();
       try (KmsProcess b =
           KmsProcess.start(tmp, portB, dev(stateB, portB, "--onboard", "--auth-url", authUrl))) {
@@ -352,6 +412,13 @@ class OnboardIT {
           assertThat(keysA.get(field).asText()).as(field).isNotEmpty();
           assertThat(keysB.get(field).asText()).as(field).isEqualTo(keysA.get(field).asText());
         }
+        // The App CA that SignCert issues under is derived from the root key: the same on both.
+        X509Certificate appCaA = signCertAppCa(a, rootA, appId);
+        X509Certificate appCaB = signCertAppCa(b, stateB.resolve("root-ca.crt"), appId);
+        assertThat(appCaB.getPublicKey().getEncoded())
+            .isEqualTo(appCaA.getPublicKey().getEncoded());
+        appCaB.verify(KmsProcess.readCert(rootA).getPublicKey());
+
         CliResult other = getKeys(portA, "33".repeat(20));
         assertThat(other.exit()).as(other.stderr()).isZero();
         assertThat(JSON.readTree(other.stdout()).get("disk_crypt_key").asText())
