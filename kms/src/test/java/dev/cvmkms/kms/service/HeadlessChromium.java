@@ -157,12 +157,18 @@ final class HeadlessChromium implements AutoCloseable {
     return r.path("result").path("value");
   }
 
-  /** Polls a string expression until it satisfies {@code until}; bounded in time. */
+  /**
+   * Polls a string expression until it satisfies {@code until}; bounded in time. While the page is
+   * still loading the expression may throw (its element is not there yet): that counts as "not
+   * yet", not as a failure.
+   */
   String waitFor(String expression, Predicate<String> until, Duration deadline) throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
     String last = null;
+    String guarded =
+        "(() => { try { return String(" + expression + "); } catch (e) { return null; } })()";
     while (System.nanoTime() < end) {
-      JsonNode v = eval(expression);
+      JsonNode v = eval(guarded);
       last = v.isMissingNode() || v.isNull() ? null : v.asText();
       if (last != null && until.test(last)) {
         return last;
