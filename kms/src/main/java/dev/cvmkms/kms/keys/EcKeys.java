@@ -1,30 +1,20 @@
 package dev.cvmkms.kms.keys;
 
-import java.io.ByteArrayOutputStream;
+import dev.cvmkms.kms.keys.derivation.P256Keys;
+import dev.cvmkms.kms.keys.derivation.Secp256k1;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.security.AlgorithmParameters;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.ECParameterSpec;
-import java.security.spec.ECPrivateKeySpec;
-import java.security.spec.ECPublicKeySpec;
 import java.util.Arrays;
-import java.util.HexFormat;
 import org.bouncycastle.asn1.ASN1BitString;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
-import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
-import org.bouncycastle.crypto.ec.CustomNamedCurves;
-import org.bouncycastle.math.ec.ECPoint;
 import org.bouncycastle.util.BigIntegers;
 
 /**
@@ -32,24 +22,6 @@ import org.bouncycastle.util.BigIntegers;
  * {@link KeyPair}s) and secp256k1 (the root K256 key, a 32-byte big-endian scalar).
  */
 public final class EcKeys {
-  /** secp256k1 curve. */
-  static final X9ECParameters K256 = CustomNamedCurves.getByName("secp256k1");
-
-  /** P-256 curve, for point arithmetic. */
-  static final X9ECParameters P256 = CustomNamedCurves.getByName("secp256r1");
-
-  private static final ECParameterSpec P256_SPEC = jdkP256Spec();
-
-  /**
-   * ring's PKCS#8 v1 template for a P-256 key (§9.2): 138 bytes, no {@code [0]} parameters inside
-   * the ECPrivateKey, the public key as {@code [1]}.
-   */
-  private static final byte[] PKCS8_PREFIX =
-      HexFormat.of()
-          .parseHex("308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420");
-
-  private static final byte[] PKCS8_MIDDLE = HexFormat.of().parseHex("a144034200");
-
   private EcKeys() {}
 
   /** A fresh P-256 key pair. */
@@ -57,7 +29,7 @@ public final class EcKeys {
     byte[] scalar = new byte[32];
     for (int attempt = 0; attempt < 64; attempt++) {
       random.nextBytes(scalar);
-      if (isValidScalar(scalar, P256)) {
+      if (P256Keys.isValidScalar(scalar)) {
         KeyPair pair = p256FromScalar(scalar);
         Arrays.fill(scalar, (byte) 0);
         return pair;
@@ -71,7 +43,7 @@ public final class EcKeys {
     byte[] scalar = new byte[32];
     for (int attempt = 0; attempt < 64; attempt++) {
       random.nextBytes(scalar);
-      if (isValidScalar(scalar, K256)) {
+      if (Secp256k1.isValidPrivateKey(scalar)) {
         return scalar;
       }
     }
@@ -80,29 +52,12 @@ public final class EcKeys {
 
   /** The P-256 key pair for a 32-byte big-endian scalar in [1, n). */
   public static KeyPair p256FromScalar(byte[] scalar) {
-    if (!isValidScalar(scalar, P256)) {
-      throw new IllegalArgumentException("not a valid P-256 private scalar");
-    }
-    BigInteger d = new BigInteger(1, scalar);
-    ECPoint q = P256.getG().multiply(d).normalize();
-    try {
-      KeyFactory factory = KeyFactory.getInstance("EC");
-      var pub =
-          factory.generatePublic(
-              new ECPublicKeySpec(
-                  new java.security.spec.ECPoint(
-                      q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger()),
-                  P256_SPEC));
-      var priv = factory.generatePrivate(new ECPrivateKeySpec(d, P256_SPEC));
-      return new KeyPair(pub, priv);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("JDK cannot build a P-256 key", e);
-    }
+    return P256Keys.keyPair(scalar);
   }
 
   /** The private scalar of a P-256 key, 32 bytes big-endian. A secret: callers must not log it. */
   public static byte[] p256Scalar(KeyPair pair) {
-    return BigIntegers.asUnsignedByteArray(32, ((ECPrivateKey) pair.getPrivate()).getS());
+    return P256Keys.scalar((ECPrivateKey) pair.getPrivate());
   }
 
   /** The uncompressed SEC1 point {@code 04‖X‖Y}, 65 bytes. */
@@ -120,16 +75,9 @@ public final class EcKeys {
     return publicKey.getEncoded();
   }
 
-  /** The PKCS#8 DER of a P-256 key pair in ring's 138-byte form (what rcgen writes). */
+  /** The PKCS#8 DER of a P-256 key pair in ring's 138-byte form (what rcgen writes, §9.2). */
   public static byte[] pkcs8Der(KeyPair pair) {
-    var out = new ByteArrayOutputStream(138);
-    out.writeBytes(PKCS8_PREFIX);
-    byte[] scalar = p256Scalar(pair);
-    out.writeBytes(scalar);
-    Arrays.fill(scalar, (byte) 0);
-    out.writeBytes(PKCS8_MIDDLE);
-    out.writeBytes(uncompressedPoint(pair.getPublic()));
-    return out.toByteArray();
+    return P256Keys.canonicalPkcs8((ECPrivateKey) pair.getPrivate());
   }
 
   /** {@code -----BEGIN PRIVATE KEY-----} PEM of {@link #pkcs8Der}. */
@@ -188,7 +136,7 @@ public final class EcKeys {
       throw new IllegalArgumentException(
           "secp256k1 key must be exactly 32 raw bytes, found " + scalar.length);
     }
-    if (!isValidScalar(scalar, K256)) {
+    if (!Secp256k1.isValidPrivateKey(scalar)) {
       throw new IllegalArgumentException("not a valid secp256k1 private scalar (0 or >= n)");
     }
   }
@@ -196,29 +144,11 @@ public final class EcKeys {
   /** The compressed 33-byte secp256k1 public key of a 32-byte private scalar. */
   public static byte[] k256CompressedPublicKey(byte[] scalar) {
     requireK256Scalar(scalar);
-    return K256.getG().multiply(new BigInteger(1, scalar)).normalize().getEncoded(true);
+    return Secp256k1.publicKeyCompressed(scalar);
   }
 
   /** Whether two public keys are the same key (same SubjectPublicKeyInfo). */
   public static boolean samePublicKey(PublicKey a, PublicKey b) {
     return Arrays.equals(a.getEncoded(), b.getEncoded());
-  }
-
-  private static boolean isValidScalar(byte[] scalar, X9ECParameters curve) {
-    if (scalar.length != 32) {
-      return false;
-    }
-    BigInteger d = new BigInteger(1, scalar);
-    return d.signum() > 0 && d.compareTo(curve.getN()) < 0;
-  }
-
-  private static ECParameterSpec jdkP256Spec() {
-    try {
-      AlgorithmParameters params = AlgorithmParameters.getInstance("EC");
-      params.init(new ECGenParameterSpec("secp256r1"));
-      return params.getParameterSpec(ECParameterSpec.class);
-    } catch (GeneralSecurityException e) {
-      throw new ExceptionInInitializerError(e);
-    }
   }
 }

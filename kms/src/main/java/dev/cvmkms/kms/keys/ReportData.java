@@ -1,11 +1,10 @@
 package dev.cvmkms.kms.keys;
 
+import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
+import dev.cvmkms.kms.keys.derivation.Keccak256;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
-import org.bouncycastle.crypto.digests.KeccakDigest;
 
 /** The 64-byte TDX report_data values the KMS asks the attester to bind (spec §8.4, §10.3). */
 public final class ReportData {
@@ -18,13 +17,7 @@ public final class ReportData {
 
   /** RA-TLS binding of a certificate key: {@code SHA-512("ratls-cert:" ‖ SPKI DER)}. */
   public static byte[] forRaTlsCert(byte[] spkiDer) {
-    try {
-      MessageDigest sha512 = MessageDigest.getInstance("SHA-512");
-      sha512.update("ratls-cert:".getBytes(StandardCharsets.US_ASCII));
-      return sha512.digest(spkiDer);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-512 missing from the JDK", e);
-    }
+    return RaTlsExtensions.reportData(spkiDer);
   }
 
   /**
@@ -39,13 +32,7 @@ public final class ReportData {
             + ";"
             + hex.formatHex(k256CompressedPublicKey)
             + ";";
-    byte[] input = preimage.getBytes(StandardCharsets.US_ASCII);
-    // Keccak-256 as Ethereum uses it, not NIST SHA3-256 (different padding).
-    KeccakDigest keccak = new KeccakDigest(256);
-    keccak.update(input, 0, input.length);
-    byte[] out = new byte[LENGTH];
-    keccak.doFinal(out, 0);
-    Arrays.fill(out, 32, LENGTH, (byte) 0);
-    return out;
+    // Keccak-256 as Ethereum uses it (not NIST SHA3-256), then 32 zero bytes.
+    return Arrays.copyOf(Keccak256.digest(preimage.getBytes(StandardCharsets.US_ASCII)), LENGTH);
   }
 }
