@@ -20,5 +20,5 @@ fi
 # Build the jars, then run only the soak IT with the requested length, reporting into docs/.
 mvn -B -q -ntp -DskipTests -Dspotless.check.skip=true install -pl auth-eth,kms -am >&2
 exec mvn -B -ntp -pl kms failsafe:integration-test failsafe:verify \
-  -Dit.test=FreezeSoakIT -Dsoak.seconds="$seconds" -Dsoak.docs="$root/docs" \
+  -Dit.test=FreezeSoakIT -Dsoak.seconds="$seconds" -Dsoak.docs="$root/docs" -Dsoak.p99LimitMs=50 \
   -Dfailsafe.timeout=$((seconds + 600))

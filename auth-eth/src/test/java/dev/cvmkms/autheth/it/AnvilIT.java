@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cvmkms.autheth.testing.Anvil;
 import dev.cvmkms.autheth.testing.AuthEthJar;
+import dev.cvmkms.autheth.testing.BlockedThreadWarnings;
 import dev.cvmkms.autheth.testing.ChainFixture;
 import dev.cvmkms.autheth.testing.Http;
 import io.vertx.core.json.JsonObject;
@@ -34,7 +35,8 @@ class AnvilIT {
     try {
       if (server != null) {
         server.close();
-        assertThat(server.stderr()).doesNotContain("has been blocked").doesNotContain("Exception");
+        assertThat(BlockedThreadWarnings.blocking(server.stderr())).isEmpty();
+        assertThat(server.stderr()).doesNotContain("Exception");
       }
     } finally {
       if (anvil != null) {

@@ -1,12 +1,16 @@
 package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.KmsException;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -41,6 +45,21 @@ public final class AuthInfoCache {
 
   private record Snapshot(AuthInfo value, long fetchedAtNanos) {}
 
+  /**
+   * Why an upstream load started: the first load at {@link #start()}, the periodic refresh, or a
+   * read that found no usable value. Counted as {@code kms.auth.info.loads} by reason, so a test or
+   * an operator can tell reads that reached the webhook from the refresh schedule.
+   */
+  public enum LoadReason {
+    START,
+    REFRESH,
+    READ;
+
+    String tag() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
   private final Vertx vertx;
   private final Supplier<Future<AuthInfo>> loader;
   private final long refreshMs;
@@ -51,6 +70,7 @@ public final class AuthInfoCache {
   private volatile boolean everLoaded;
   private volatile String lastError;
   private volatile long timerId = -1;
+  private final Map<LoadReason, Counter> loads = new EnumMap<>(LoadReason.class);
 
   public AuthInfoCache(
       Vertx vertx,
@@ -78,6 +98,14 @@ public final class AuthInfoCache {
         .baseUnit("seconds")
         .strongReference(true)
         .register(registry);
+    for (LoadReason r : LoadReason.values()) {
+      loads.put(
+          r,
+          Counter.builder("kms.auth.info.loads")
+              .description("Upstream metadata loads started, by what caused them")
+              .tag("reason", r.tag())
+              .register(registry));
+    }
   }
 
   /** Starts the first load and the periodic refresh. Idempotent. */
@@ -86,7 +114,7 @@ public final class AuthInfoCache {
       return;
     }
     timerId = vertx.setPeriodic(refreshMs, id -> refresh());
-    load();
+    load(LoadReason.START);
   }
 
   /** Stops the periodic refresh. */
@@ -107,7 +135,7 @@ public final class AuthInfoCache {
       return Future.succeededFuture(s.value);
     }
     boolean expired = everLoaded;
-    return load()
+    return load(LoadReason.READ)
         .recover(
             e ->
                 Future.failedFuture(
@@ -158,11 +186,14 @@ public final class AuthInfoCache {
 
   private void refresh() {
     fresh(); // drop an expired value even if nobody reads
-    load();
+    load(LoadReason.REFRESH);
   }
 
-  /** One upstream GET at a time; concurrent callers join it. */
-  private Future<AuthInfo> load() {
+  /**
+   * One upstream GET at a time; concurrent callers join it (and are not counted: they caused no
+   * load).
+   */
+  private Future<AuthInfo> load(LoadReason reason) {
     Future<AuthInfo> inFlight = loading.get();
     if (inFlight != null) {
       return SingleFlight.onCallerContext(inFlight);
@@ -170,8 +201,9 @@ public final class AuthInfoCache {
     Promise<AuthInfo> p = Promise.promise();
     if (!loading.compareAndSet(null, p.future())) {
       Future<AuthInfo> other = loading.get();
-      return other == null ? load() : SingleFlight.onCallerContext(other);
+      return other == null ? load(reason) : SingleFlight.onCallerContext(other);
     }
+    loads.get(reason).increment();
     Future<AuthInfo> upstream;
     try {
       upstream = loader.get();

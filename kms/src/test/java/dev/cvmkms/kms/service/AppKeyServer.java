@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.cvmkms.autheth.testing.BlockedThreadWarnings;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
@@ -186,7 +187,9 @@ final class AppKeyServer implements AutoCloseable {
     await(audit.close());
     await(vertx.close());
     ((Logger) LoggerFactory.getLogger(CHECKER)).detachAppender(blocked);
+    // Counted by cause: bounded work waiting for a CPU on a starved machine is not a blocking call.
     assertThat(blocked.list)
+        .filteredOn(e -> !BlockedThreadWarnings.isSchedulingDelay(e))
         .as("blocked event loop warnings")
         .extracting(ILoggingEvent::getFormattedMessage)
         .isEmpty();

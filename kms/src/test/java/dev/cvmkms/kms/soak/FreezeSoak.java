@@ -2,6 +2,7 @@ package dev.cvmkms.kms.soak;
 
 import dev.cvmkms.autheth.testing.Anvil;
 import dev.cvmkms.autheth.testing.AuthEthJar;
+import dev.cvmkms.autheth.testing.BlockedThreadWarnings;
 import dev.cvmkms.autheth.testing.ChainFixture;
 import dev.cvmkms.autheth.testing.FaultProxy;
 import dev.cvmkms.kms.KmsProcess;
@@ -101,21 +102,27 @@ public final class FreezeSoak {
             KmsProcess.start(
                 s.workDir(), port, "serve", "--config", toml.toString(), "--allow-insecure")) {
           kms.awaitReady(certDir.resolve("root-ca.crt"), Duration.ofSeconds(60));
-          int coldFetches;
+          int[] cold;
           // Clients are closed after their phase: their idle connections would otherwise count
           // as KMS fds until the server's idle timeout, and hide a real leak in the noise.
           try (HttpClient burst = KmsProcess.client(certDir.resolve("root-ca.crt"))) {
-            coldFetches = coldStartBurst(kms, burst, 30);
+            cold = coldStartBurst(kms, burst, 30);
           }
           warmUp(s, kms, certDir);
           proxy.resetCounts();
           Result r = soak(s, kms, certDir, proxy, auth.pid());
-          r.coldStartInfoFetches = coldFetches;
+          r.coldStartInfoFetches = cold[0];
+          r.coldStartFailedInfoCalls = cold[1];
           try (HttpClient probe = KmsProcess.client(certDir.resolve("root-ca.crt"))) {
             r.kmsInfoFetchesTotal = infoFetches(kms, probe);
           }
           r.blockedWarnings =
-              count(kms.log(), "has been blocked") + count(auth.stderr(), "has been blocked");
+              BlockedThreadWarnings.blocking(kms.log()).size()
+                  + BlockedThreadWarnings.blocking(auth.stderr()).size();
+          r.schedulingDelays =
+              BlockedThreadWarnings.parse(kms.log()).size()
+                  + BlockedThreadWarnings.parse(auth.stderr()).size()
+                  - r.blockedWarnings;
           return r;
         }
       }
@@ -123,9 +130,11 @@ public final class FreezeSoak {
   }
 
   /**
-   * 30 concurrent GetMeta right after ready: they must coalesce into at most one metadata fetch.
+   * 30 concurrent GetMeta right after ready: together with the start-up load they must coalesce
+   * into at most one metadata fetch. Refreshes on the {@code info_refresh} schedule are not the
+   * burst's doing and are not counted (on a loaded machine one can fall inside the burst).
    */
-  private static int coldStartBurst(KmsProcess kms, HttpClient http, int n) throws Exception {
+  private static int[] coldStartBurst(KmsProcess kms, HttpClient http, int n) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(n);
     try {
       CountDownLatch go = new CountDownLatch(1);
@@ -146,7 +155,24 @@ public final class FreezeSoak {
     } finally {
       pool.shutdownNow();
     }
-    return infoFetches(kms, http);
+    return new int[] {unscheduledInfoLoads(kms, http), failedInfoCalls(kms, http)};
+  }
+
+  /**
+   * Metadata calls that did not succeed (any outcome but ok, refusals by the open breaker
+   * included). With no value to serve, a read after a failed load rightly starts the next one.
+   */
+  static int failedInfoCalls(KmsProcess kms, HttpClient http) throws Exception {
+    String metrics = http.send(kms.get("/metrics"), HttpResponse.BodyHandlers.ofString()).body();
+    double n = 0;
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith("kms_auth_webhook_calls_seconds_count{")
+          && line.contains("operation=\"info\"")
+          && !line.contains("outcome=\"ok\"")) {
+        n += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return (int) n;
   }
 
   /**
@@ -174,6 +200,23 @@ public final class FreezeSoak {
       }
       clients.forEach(HttpClient::close);
     }
+  }
+
+  /**
+   * Metadata loads that were not the refresh schedule's (the first load at start-up and loads that
+   * a read caused), from the KMS's own scrape: what a burst of reads can add, whatever the timer
+   * did meanwhile on a slow machine.
+   */
+  static int unscheduledInfoLoads(KmsProcess kms, HttpClient http) throws Exception {
+    String metrics = http.send(kms.get("/metrics"), HttpResponse.BodyHandlers.ofString()).body();
+    double n = 0;
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith("kms_auth_info_loads_total{")
+          && (line.contains("reason=\"start\"") || line.contains("reason=\"read\""))) {
+        n += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return (int) n;
   }
 
   /** The KMS's own count of webhook metadata fetches, from its Prometheus scrape. */
@@ -352,14 +395,6 @@ public final class FreezeSoak {
     } catch (IOException e) {
       return -1;
     }
-  }
-
-  private static int count(String text, String needle) {
-    int n = 0;
-    for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      n++;
-    }
-    return n;
   }
 
   /** Command line for kms/bench/soak.sh: {@code [seconds] [docs-dir]}. Exits 1 on a violation. */

@@ -11,7 +11,14 @@ public final class Result {
   static final int THREAD_TOLERANCE = 8;
 
   static final int FD_TOLERANCE = 16;
-  static final double P99_LIMIT_MS = 50;
+
+  /**
+   * The p99 bound in the fault phases. A GetMeta that waited on the provider would take the 2 s
+   * webhook deadline; CI uses 500 ms (robust on a loaded 2-core machine), the 10-minute report run
+   * of kms/bench/soak.sh holds 50 ms.
+   */
+  static final double P99_LIMIT_MS =
+      Double.parseDouble(System.getProperty("soak.p99LimitMs", "50"));
 
   final FreezeSoak.Settings settings;
   final List<FreezeSoak.Phase> phases;
@@ -20,6 +27,8 @@ public final class Result {
   final List<SoakRecorder.Call> calls;
   List<Long> upstreamPerMinute = List.of();
   int coldStartInfoFetches;
+  int coldStartFailedInfoCalls;
+  int schedulingDelays;
   int kmsInfoFetchesTotal;
   int blockedWarnings;
 
@@ -84,11 +93,16 @@ public final class Result {
               + " exceed the configured bound "
               + upstreamPerMinuteBound());
     }
-    if (coldStartInfoFetches > 1) {
+    // Concurrent reads share one load; only a failed load (no value to serve) lets a later read
+    // start another. Scheduled refreshes are not the burst's doing and are not counted.
+    if (coldStartInfoFetches > 1 + coldStartFailedInfoCalls) {
       v.add(
           "30 rapid-fire GetMeta after a cold start caused "
               + coldStartInfoFetches
-              + " metadata fetches");
+              + " metadata fetches (start-up and read-caused loads; scheduled refreshes excluded)"
+              + " with only "
+              + coldStartFailedInfoCalls
+              + " failed ones before them");
     }
     return v;
   }
@@ -120,6 +134,9 @@ public final class Result {
         .append(" (bound ")
         .append(upstreamPerMinuteBound())
         .append(")\n");
+    sb.append("blocked-thread warnings that were scheduling delay, not blocking (not counted): ")
+        .append(schedulingDelays)
+        .append('\n');
     sb.append("cold-start metadata fetches for 30 GetMeta: ")
         .append(coldStartInfoFetches)
         .append('\n');

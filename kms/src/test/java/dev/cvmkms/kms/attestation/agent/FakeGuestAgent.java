@@ -46,7 +46,7 @@ final class FakeGuestAgent implements AutoCloseable {
       try (SocketChannel c = server.accept()) {
         String req = readRequest(c);
         if (mode == Mode.SILENT) {
-          Thread.sleep(1000);
+          Thread.sleep(30_000); // far past any client timeout; close() interrupts it
           continue;
         }
         respond(c, req);
@@ -135,6 +135,7 @@ final class FakeGuestAgent implements AutoCloseable {
   @Override
   public void close() throws Exception {
     server.close();
+    thread.interrupt();
     thread.join(5000);
   }
 }

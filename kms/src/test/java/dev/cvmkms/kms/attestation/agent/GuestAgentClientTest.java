@@ -69,7 +69,7 @@ class GuestAgentClientTest {
       assertThatThrownBy(() -> c.quote(rd(1)))
           .isInstanceOfSatisfying(
               AttestationException.class, e -> assertThat(e.getMessage()).contains("no answer"));
-      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
     }
     assertThatThrownBy(
             () ->

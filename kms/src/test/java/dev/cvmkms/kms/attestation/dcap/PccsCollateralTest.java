@@ -110,12 +110,12 @@ class PccsCollateralTest {
               assertThat(e.getMessage()).contains("HTTP 429");
             });
     stub.failWith(0);
-    stub.delay(Duration.ofSeconds(3));
+    stub.delay(Duration.ofSeconds(20)); // far past the 5 s bound below: only the timeout ends it
     long t0 = System.nanoTime();
     assertThatThrownBy(() -> client(Duration.ofMillis(300), 1 << 20).fetch(KEY))
         .isInstanceOfSatisfying(
             AttestationException.class, e -> assertThat(e.getMessage()).contains("timed out"));
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
   }
 
   @Test
