@@ -229,7 +229,8 @@ final class ConfigTable {
       String full = keyOf(key);
       Optional<UpstreamKeys.Entry> upstream = UpstreamKeys.lookup(full);
       if (upstream.isEmpty() || (!upstream.get().subtree() && node.get(key).isObject())) {
-        throw new ConfigException(full, record.hint.apply("unknown key " + full));
+        String hint = record.closest.apply(full).map(k -> " (did you mean " + k + "?)").orElse("");
+        throw new ConfigException(full, "unknown key " + full + hint);
       }
       if (upstream.get().use() == UpstreamKeys.Use.REFUSED) {
         throw new ConfigException(full, upstream.get().notice());

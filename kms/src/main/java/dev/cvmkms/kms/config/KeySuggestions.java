@@ -56,14 +56,6 @@ final class KeySuggestions {
         .map(Scored::key);
   }
 
-  /** The message with " (did you mean X?)" appended when a close key exists. */
-  static String withHint(
-      String message, String unknown, Collection<String> known, Set<String> pref) {
-    return closest(unknown, known, pref)
-        .map(k -> message + " (did you mean " + k + "?)")
-        .orElse(message);
-  }
-
   private record Scored(String key, int distance) {}
 
   /** Up to a third of the word may be wrong, at least two edits (a transposition is two). */

@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.UnaryOperator;
 
 /**
  * Reads {@code kms.toml} into a validated {@link KmsConfig}.
@@ -92,7 +91,7 @@ public final class KmsConfigLoader {
    * effective value of every key (secrets redacted) and the upstream-only keys present.
    */
   public static ConfigCheck check(Path file, Map<String, String> env) {
-    LoadRecord record = new LoadRecord(KmsConfigLoader::hint);
+    LoadRecord record = new LoadRecord(KmsConfigLoader::closestKnown);
     KmsConfig config =
         bind(readTree(readFile(file), file.toString()), EnvOverrides.from(env), record);
     return ConfigCheck.of(config, record);
@@ -111,7 +110,7 @@ public final class KmsConfigLoader {
     static final Set<String> KNOWN = known();
 
     private static LoadRecord build() {
-      LoadRecord r = new LoadRecord(UnaryOperator.identity());
+      LoadRecord r = new LoadRecord(unknown -> Optional.empty());
       bind(JsonNodeFactory.instance.objectNode(), EnvOverrides.from(Map.of()), r);
       return r;
     }
@@ -124,12 +123,16 @@ public final class KmsConfigLoader {
     }
   }
 
-  /** "unknown key a.b" plus the closest known key, if one is close. */
-  private static String hint(String message) {
-    String unknown = message.substring(message.lastIndexOf(' ') + 1);
+  /** The known key closest to {@code unknown}, preferring keys we read over upstream-only ones. */
+  private static Optional<String> closestKnown(String unknown) {
     Set<String> ours = new TreeSet<>(Schema.SCHEMA.values);
     ours.addAll(Schema.SCHEMA.tables);
-    return KeySuggestions.withHint(message, unknown, Schema.KNOWN, ours);
+    return KeySuggestions.closest(unknown, Schema.KNOWN, ours);
+  }
+
+  /** The key we read that is closest to {@code unknown} (only ours: they have variables). */
+  private static Optional<String> closestKey(String unknown) {
+    return KeySuggestions.closest(unknown, Schema.SCHEMA.values, Set.of());
   }
 
   private static String readFile(Path file) {
@@ -145,7 +148,9 @@ public final class KmsConfigLoader {
 
   private static KmsConfig parse(String toml, Map<String, String> env, String source) {
     return bind(
-        readTree(toml, source), EnvOverrides.from(env), new LoadRecord(KmsConfigLoader::hint));
+        readTree(toml, source),
+        EnvOverrides.from(env),
+        new LoadRecord(KmsConfigLoader::closestKnown));
   }
 
   private static KmsConfig bind(ObjectNode tree, EnvOverrides overrides, LoadRecord record) {
@@ -158,7 +163,7 @@ public final class KmsConfigLoader {
     RpcConfig rpc = readRpc(root.table("rpc"));
     KmsConfig config = readCore(root.table("core"), rpc, env, record);
     root.finish();
-    overrides.requireAllUsed();
+    overrides.requireAllUsed(KmsConfigLoader::closestKey);
     return config;
   }
 

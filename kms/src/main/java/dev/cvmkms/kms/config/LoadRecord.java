@@ -4,9 +4,10 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.UnaryOperator;
+import java.util.function.Function;
 
 /**
  * What one load saw, filled in by the {@link ConfigTable} getters as they read: every key and table
@@ -19,11 +20,11 @@ final class LoadRecord {
   final Set<String> upstream = new LinkedHashSet<>();
   final Map<String, String> effective = new LinkedHashMap<>();
 
-  /** Appends "(did you mean …?)" to an unknown key's message; identity while building a schema. */
-  final UnaryOperator<String> hint;
+  /** The known key closest to an unknown one, for "did you mean"; none while building a schema. */
+  final Function<String, Optional<String>> closest;
 
-  LoadRecord(UnaryOperator<String> hint) {
-    this.hint = hint;
+  LoadRecord(Function<String, Optional<String>> closest) {
+    this.closest = closest;
   }
 
   /**

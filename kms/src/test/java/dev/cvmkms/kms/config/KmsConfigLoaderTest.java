@@ -348,8 +348,10 @@ class KmsConfigLoaderTest {
         .hasMessage("unknown environment variable KMS__X: there is no config key x");
     assertThatThrownBy(
             () -> KmsConfigLoader.defaults(Map.of("KMS__CORE__AUTH_API__WEBHOOK__DEALINE", "5s")))
-        .hasMessageStartingWith(
-            "unknown environment variable KMS__CORE__AUTH_API__WEBHOOK__DEALINE");
+        .hasMessage(
+            "unknown environment variable KMS__CORE__AUTH_API__WEBHOOK__DEALINE: there is no"
+                + " config key core.auth_api.webhook.dealine (did you mean"
+                + " KMS__CORE__AUTH_API__WEBHOOK__DEADLINE?)");
     // A table is not a key.
     assertThatThrownBy(() -> KmsConfigLoader.defaults(Map.of("KMS__CORE", "x")))
         .hasMessageStartingWith("unknown environment variable KMS__CORE");
