@@ -108,6 +108,7 @@ class ServeCheckConfigTest {
     assertThat(r.out())
         .contains("core.admin.auth_token = <redacted>")
         .contains("core.admin_token_hash = <redacted sha256>")
+        .contains("this build serves no admin listener yet")
         .doesNotContain("hunter2")
         .doesNotContain("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
 
