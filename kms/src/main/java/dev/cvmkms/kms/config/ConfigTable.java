@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -23,6 +25,7 @@ final class ConfigTable {
   private final EnvOverrides env;
   private final LoadRecord record;
   private final Set<String> known = new HashSet<>();
+  private final Map<String, String> fromEnv = new HashMap<>(); // key -> variable that set it
 
   private ConfigTable(String path, ObjectNode node, EnvOverrides env, LoadRecord record) {
     this.path = path;
@@ -242,7 +245,8 @@ final class ConfigTable {
   private record Raw(JsonNode node, EnvOverrides.Var env) {}
 
   private void show(String key, String displayText) {
-    record.effective.put(keyOf(key), displayText == null ? "unset" : displayText);
+    String source = fromEnv.containsKey(key) ? " (from " + fromEnv.get(key) + ")" : "";
+    record.effective.put(keyOf(key), (displayText == null ? "unset" : displayText) + source);
   }
 
   private static String quote(String s) {
@@ -259,7 +263,10 @@ final class ConfigTable {
     known.add(key);
     record.values.add(keyOf(key));
     EnvOverrides.Var v = env.take(keyOf(key));
-    if (v != null) return new Raw(null, v);
+    if (v != null) {
+      fromEnv.put(key, v.name());
+      return new Raw(null, v);
+    }
     JsonNode n = node == null ? null : node.get(key);
     if (n == null) return null;
     if (n.isObject()) {

@@ -10,8 +10,9 @@ import org.apache.commons.text.similarity.LevenshteinDistance;
 
 /**
  * "Did you mean …?" for an unknown dotted key: the closest known key by edit distance, looked for
- * first among the unknown key's siblings (a typo in the last segment), then anywhere by the same
- * last segment (a key in the wrong table), then by the whole path. Case is ignored when comparing.
+ * first among the unknown key's siblings one edit away (a typo), then anywhere by the same last
+ * segment (a key in the wrong table), then among siblings up to a third of the segment away, then
+ * by the whole path. Case is ignored when comparing.
  */
 final class KeySuggestions {
   private KeySuggestions() {}
@@ -30,15 +31,10 @@ final class KeySuggestions {
             .thenComparing(s -> preferred.contains(s.key()) ? 0 : 1)
             .thenComparing(Scored::key);
 
-    int leafLimit = limit(leaf);
-    Optional<String> sibling =
-        others.stream()
-            .filter(k -> parentOf(k).equals(parent))
-            .map(k -> new Scored(k, distance(leaf, leafOf(k), leafLimit)))
-            .filter(s -> s.distance() >= 0)
-            .min(order)
-            .map(Scored::key);
-    if (sibling.isPresent()) return sibling;
+    // One edit in the last segment is almost surely a typo; a key that exists elsewhere under the
+    // same name beats a sibling two edits away ("port" at the top level is rpc.port, not core).
+    Optional<String> typo = sibling(others, parent, leaf, 1, order);
+    if (typo.isPresent()) return typo;
 
     Optional<String> moved =
         others.stream()
@@ -47,6 +43,9 @@ final class KeySuggestions {
             .min(order)
             .map(Scored::key);
     if (moved.isPresent()) return moved;
+
+    Optional<String> sibling = sibling(others, parent, leaf, limit(leaf), order);
+    if (sibling.isPresent()) return sibling;
 
     int pathLimit = limit(unknown);
     return others.stream()
@@ -57,6 +56,16 @@ final class KeySuggestions {
   }
 
   private record Scored(String key, int distance) {}
+
+  private static Optional<String> sibling(
+      List<String> known, String parent, String leaf, int limit, Comparator<Scored> order) {
+    return known.stream()
+        .filter(k -> parentOf(k).equals(parent))
+        .map(k -> new Scored(k, distance(leaf, leafOf(k), limit)))
+        .filter(s -> s.distance() >= 0)
+        .min(order)
+        .map(Scored::key);
+  }
 
   /** Up to a third of the word may be wrong, at least two edits (a transposition is two). */
   private static int limit(String word) {

@@ -418,7 +418,7 @@ class UpstreamConfigCompatTest {
       ConfigCheck check = KmsConfigLoader.check(file, Map.of("KMS__RPC__PORT", "9443"));
       Map<String, String> e = check.effective();
       assertThat(e)
-          .containsEntry("rpc.port", "9443")
+          .containsEntry("rpc.port", "9443 (from KMS__RPC__PORT)")
           .containsEntry("core.cert_dir", "\"/etc/kms/certs\"")
           .containsEntry("core.admin.auth_token", "<redacted>")
           .containsEntry("core.admin_token_hash", "<redacted sha256>")
