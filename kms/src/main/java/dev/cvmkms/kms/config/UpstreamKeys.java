@@ -104,7 +104,7 @@ public final class UpstreamKeys {
           "rpc.tls." + k,
           false,
           Use.IGNORED,
-          "Rocket TLS tuning; this KMS uses TLS 1.3/1.2 with the JDK's suites");
+          "Rocket TLS tuning; this KMS uses Vert.x's default TLS protocols and the JDK's suites");
     }
     // Rocket would have served these listeners over TLS; ours are plain HTTP by design, so
     // dropping the key silently would downgrade what the operator asked for.
