@@ -1,18 +1,23 @@
 package dev.cvmkms.kms.cli;
 
 import dev.cvmkms.kms.KmsRuntime;
+import dev.cvmkms.kms.config.ConfigCheck;
+import dev.cvmkms.kms.config.ConfigException;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.config.KmsConfigLoader;
 import dev.cvmkms.kms.keys.FileKeyStore;
 import dev.cvmkms.kms.keys.KeyStore;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code kms serve --config kms.toml}: the production service. */
 @Command(
@@ -33,11 +38,26 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Start even when the config enables settings that weaken security.")
   boolean allowInsecure;
 
+  @Option(
+      names = "--check-config",
+      description =
+          "Load and validate the config, print the effective settings (secrets redacted) and the"
+              + " ignored/retired upstream keys, and exit 0 (would start) or 1 without starting.")
+  boolean checkConfig;
+
+  @Spec CommandSpec spec;
+
+  /** Environment for the config (tests replace it). */
+  Map<String, String> env = System.getenv();
+
   @Override
   public Integer call() throws Exception {
-    KmsConfig cfg = KmsConfigLoader.load(config, System.getenv());
-    cfg.ignoredKeys()
-        .forEach(k -> LOG.info("config key {} is accepted for compatibility and ignored", k));
+    if (checkConfig) {
+      return check();
+    }
+    ConfigCheck check = KmsConfigLoader.check(config, env);
+    KmsConfig cfg = check.config();
+    ConfigReport.logUpstreamKeys(check, LOG);
     List<String> insecure = cfg.insecureSettings();
     if (!insecure.isEmpty()) {
       insecure.forEach(s -> LOG.warn("INSECURE setting enabled: {}", s));
@@ -57,9 +77,22 @@ public final class ServeCommand implements Callable<Integer> {
         cfg,
         new KmsRuntime.Options(
             Optional.of(cfg.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
-            attests
-                ? Optional.of(CvmAttestation.fromConfig(cfg, System.getenv()))
-                : Optional.empty()));
+            attests ? Optional.of(CvmAttestation.fromConfig(cfg, env)) : Optional.empty()));
     return -1;
+  }
+
+  private int check() {
+    ConfigCheck check;
+    try {
+      check = KmsConfigLoader.check(config, env);
+    } catch (ConfigException e) {
+      spec.commandLine().getOut().println("result: INVALID, " + e.getMessage());
+      spec.commandLine().getOut().flush();
+      spec.commandLine().getErr().println("kms: " + e.getMessage());
+      return 1;
+    }
+    return ConfigReport.print(check, config.toString(), allowInsecure, spec.commandLine().getOut())
+        ? 0
+        : 1;
   }
 }

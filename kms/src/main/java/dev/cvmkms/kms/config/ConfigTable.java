@@ -5,10 +5,11 @@ import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -22,26 +23,22 @@ final class ConfigTable {
   private final String path;
   private final ObjectNode node; // null when the table is absent from the file
   private final EnvOverrides env;
-  private final List<String> ignored;
-  private final Set<String> schema; // every value key read so far, by dotted path
+  private final LoadRecord record;
   private final Set<String> known = new HashSet<>();
+  private final Map<String, String> fromEnv = new HashMap<>(); // key -> variable that set it
 
-  private ConfigTable(
-      String path, ObjectNode node, EnvOverrides env, List<String> ignored, Set<String> schema) {
+  private ConfigTable(String path, ObjectNode node, EnvOverrides env, LoadRecord record) {
     this.path = path;
     this.node = node;
     this.env = env;
-    this.ignored = ignored;
-    this.schema = schema;
+    this.record = record;
   }
 
   /**
-   * @param ignored collects the dotted paths of present keys that are accepted but unused
-   * @param schema collects the dotted path of every value key the getters ask for
+   * @param record collects the schema, the upstream-only keys present and the effective values
    */
-  static ConfigTable root(
-      ObjectNode node, EnvOverrides env, List<String> ignored, Set<String> schema) {
-    return new ConfigTable("", node, env, ignored, schema);
+  static ConfigTable root(ObjectNode node, EnvOverrides env, LoadRecord record) {
+    return new ConfigTable("", node, env, record);
   }
 
   String keyOf(String key) {
@@ -51,14 +48,28 @@ final class ConfigTable {
   /** A sub-table; absent tables read as empty, so every key falls back to its default. */
   ConfigTable table(String key) {
     known.add(key);
+    record.tables.add(keyOf(key));
     JsonNode n = node == null ? null : node.get(key);
     if (n != null && !n.isObject()) {
       throw new ConfigException(keyOf(key), keyOf(key) + " must be a table, got " + describe(n));
     }
-    return new ConfigTable(keyOf(key), (ObjectNode) n, env, ignored, schema);
+    return new ConfigTable(keyOf(key), (ObjectNode) n, env, record);
   }
 
   String string(String key, String def) {
+    String v = rawString(key, def);
+    show(key, v == null ? null : quote(v));
+    return v;
+  }
+
+  /** A secret string: like {@link #string} (empty when absent), shown only as redacted. */
+  Secret secret(String key) {
+    Secret s = Secret.of(rawString(key, ""));
+    show(key, s.toString());
+    return s;
+  }
+
+  private String rawString(String key, String def) {
     Raw r = raw(key);
     if (r == null) return def;
     if (r.env != null) return r.env.value();
@@ -71,6 +82,12 @@ final class ConfigTable {
   }
 
   boolean bool(String key, boolean def) {
+    boolean v = rawBool(key, def);
+    show(key, Boolean.toString(v));
+    return v;
+  }
+
+  private boolean rawBool(String key, boolean def) {
     Raw r = raw(key);
     if (r == null) return def;
     if (r.env != null) {
@@ -84,6 +101,12 @@ final class ConfigTable {
   }
 
   int integer(String key, int def) {
+    int v = rawInteger(key, def);
+    show(key, Integer.toString(v));
+    return v;
+  }
+
+  private int rawInteger(String key, int def) {
     Raw r = raw(key);
     if (r == null) return def;
     if (r.env != null) {
@@ -102,6 +125,12 @@ final class ConfigTable {
 
   /** A size in bytes: an integer, or a string such as {@code "64KiB"}; null when absent. */
   Long bytes(String key, Long def) {
+    Long v = rawBytes(key, def);
+    show(key, v == null ? null : quote(ByteSizes.format(v)));
+    return v;
+  }
+
+  private Long rawBytes(String key, Long def) {
     Raw r = raw(key);
     if (r == null) return def;
     String text;
@@ -126,6 +155,12 @@ final class ConfigTable {
 
   /** A duration string such as {@code "30s"}; bare numbers are refused (which unit?). */
   Duration duration(String key, Duration def) {
+    Duration v = rawDuration(key, def);
+    show(key, v == null ? null : quote(Durations.format(v)));
+    return v;
+  }
+
+  private Duration rawDuration(String key, Duration def) {
     Raw r = raw(key);
     if (r == null) return def;
     String text;
@@ -145,42 +180,93 @@ final class ConfigTable {
 
   /** A path; the empty string means "not set". */
   Optional<Path> optionalPath(String key) {
-    String s = string(key, "");
-    return s.isBlank() ? Optional.empty() : Optional.of(Path.of(s.strip()));
+    String s = rawString(key, "");
+    Optional<Path> p = s.isBlank() ? Optional.empty() : Optional.of(Path.of(s.strip()));
+    show(key, p.map(v -> quote(v.toString())).orElse(null));
+    return p;
   }
 
   Path path(String key, Path def) {
-    return optionalPath(key).orElse(def);
+    Path p = optionalPath(key).orElse(def);
+    show(key, quote(p.toString()));
+    return p;
   }
 
-  /** Keys read by dstack but without effect here: accepted, and reported if present. */
-  void ignore(String... keys) {
-    for (String key : keys) {
-      known.add(key);
-      if (node != null && node.has(key)) {
-        ignored.add(keyOf(key));
-      }
+  /**
+   * Replaces the effective value shown for {@code key} when the value used is not what the getter
+   * read (a default filled in later, a value taken from a retired upstream key); null: unset.
+   */
+  void showEffective(String key, String displayText) {
+    show(key, displayText);
+  }
+
+  /**
+   * A retired upstream key that is read here under its successor's meaning ({@link
+   * UpstreamKeys.Use#READ_AS}): a string from the file only (upstream never had environment
+   * overrides), outside our schema, reported as present.
+   */
+  Optional<String> upstreamString(String key) {
+    String full = keyOf(key);
+    if (UpstreamKeys.lookup(full).map(e -> e.use() != UpstreamKeys.Use.READ_AS).orElse(true)) {
+      throw new IllegalStateException(full + " is not registered as READ_AS in UpstreamKeys");
     }
+    known.add(key);
+    JsonNode n = node == null ? null : node.get(key);
+    if (n == null) return Optional.empty();
+    if (!n.isTextual()) {
+      throw new ConfigException(full, full + " must be a string, got " + describe(n));
+    }
+    record.upstream.add(full);
+    return Optional.of(n.textValue());
   }
 
-  /** Rejects keys in this table that no getter asked for. */
+  /**
+   * Rejects keys in this table that no getter asked for, unless {@link UpstreamKeys} registers them
+   * (then they are recorded as present, once). The error suggests the closest known key.
+   */
   void finish() {
     if (node == null) return;
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String key = it.next();
-      if (!known.contains(key)) {
-        throw new ConfigException(keyOf(key), "unknown key " + keyOf(key));
+      if (known.contains(key)) continue;
+      String full = keyOf(key);
+      Optional<UpstreamKeys.Entry> upstream = UpstreamKeys.lookup(full);
+      if (upstream.isEmpty() || (!upstream.get().subtree() && node.get(key).isObject())) {
+        String hint = record.closest.apply(full).map(k -> " (did you mean " + k + "?)").orElse("");
+        throw new ConfigException(full, "unknown key " + full + hint);
       }
+      if (upstream.get().use() == UpstreamKeys.Use.REFUSED) {
+        throw new ConfigException(full, upstream.get().notice());
+      }
+      record.upstream.add(full);
     }
   }
 
   private record Raw(JsonNode node, EnvOverrides.Var env) {}
 
+  private void show(String key, String displayText) {
+    String source = fromEnv.containsKey(key) ? " (from " + fromEnv.get(key) + ")" : "";
+    record.effective.put(keyOf(key), (displayText == null ? "unset" : displayText) + source);
+  }
+
+  private static String quote(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      if (c == '"' || c == '\\') b.append('\\').append(c);
+      else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+      else b.append(c);
+    }
+    return b.append('"').toString();
+  }
+
   private Raw raw(String key) {
     known.add(key);
-    schema.add(keyOf(key));
+    record.values.add(keyOf(key));
     EnvOverrides.Var v = env.take(keyOf(key));
-    if (v != null) return new Raw(null, v);
+    if (v != null) {
+      fromEnv.put(key, v.name());
+      return new Raw(null, v);
+    }
     JsonNode n = node == null ? null : node.get(key);
     if (n == null) return null;
     if (n.isObject()) {

@@ -3,7 +3,9 @@ package dev.cvmkms.kms.config;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
@@ -71,17 +73,28 @@ final class EnvOverrides {
     return v;
   }
 
-  void requireAllUsed() {
+  /**
+   * @param closest the closest config key to an unknown dotted path, for "did you mean"
+   */
+  void requireAllUsed(Function<String, Optional<String>> closest) {
     if (!unused.isEmpty()) {
       Map.Entry<String, Var> first = unused.entrySet().iterator().next();
       String name = first.getValue().name();
+      String hint =
+          closest.apply(first.getKey()).map(k -> " (did you mean " + nameOf(k) + "?)").orElse("");
       throw new ConfigException(
           name,
           "unknown environment variable "
               + name
               + ": there is no config key "
               + first.getKey()
+              + hint
               + (unused.size() > 1 ? " (and " + (unused.size() - 1) + " more unknown)" : ""));
     }
+  }
+
+  /** The variable that overrides a dotted key: {@code rpc.port} → {@code KMS__RPC__PORT}. */
+  static String nameOf(String dottedPath) {
+    return PREFIX + dottedPath.toUpperCase(Locale.ROOT).replace(".", "__");
   }
 }

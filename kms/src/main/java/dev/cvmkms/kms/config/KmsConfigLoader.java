@@ -14,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +26,19 @@ import java.util.TreeSet;
  * Reads {@code kms.toml} into a validated {@link KmsConfig}.
  *
  * <p><b>File.</b> The keys of dstack's {@code kms.toml} where the concept is the same, with the
- * same defaults, plus ours (see {@code kms/kms.example.toml}). An upstream file loads unchanged:
- * Rocket's {@code [default]} keys ({@code workers}, {@code max_blocking}, {@code ident}, {@code
- * temp_dir}, {@code keep_alive}, {@code log_level}), {@code core.subject_postfix}, {@code
- * core.attestation.urls.amd_kds} and the non-TDX {@code core.attestation.root_ca.*} entries are
- * accepted and listed in {@link KmsConfig#ignoredKeys()}. Any other unknown key is an error naming
- * its dotted path, e.g. {@code unknown key core.auth_api.webhok}: a misspelt security setting must
- * not be silently dropped.
+ * same defaults, plus ours (see {@code kms/kms.example.toml}). Every {@code kms.toml} that a dstack
+ * release (v0.4.2 … v0.5.11) or dstack main accepts loads here: keys that only upstream had are
+ * registered in {@link UpstreamKeys}, which says for each whether it is ignored (Rocket's server
+ * settings, {@code core.subject_postfix}, {@code core.onboard.quote_enabled}, non-TDX trust
+ * anchors: listed in {@link KmsConfig#ignoredKeys()}) or read under its successor's meaning ({@code
+ * core.pccs_url}, {@code core.admin_token_hash}). Any other unknown key is an error naming its
+ * dotted path and the closest known key, e.g. {@code unknown key core.auth_api.webhok (did you mean
+ * core.auth_api.webhook?)}: a misspelt security setting must not be silently dropped.
+ *
+ * <p><b>Adding a key.</b> A key of ours is added by reading it with a {@link ConfigTable} getter
+ * (and a table by {@code table(name)} … {@code finish()}): the getters are the schema, so the file
+ * key, its {@code KMS__} variable, its place in {@code --check-config} output and "did you mean"
+ * all follow. Only keys that some dstack version had go into {@link UpstreamKeys}.
  *
  * <p><b>Environment.</b> For containers, any key can be overridden by an environment variable named
  * {@code KMS__} followed by the key's dotted path in upper case with {@code __} between segments:
@@ -56,18 +62,6 @@ public final class KmsConfigLoader {
   public static final List<String> ADMIN_TOKEN_ENV =
       List.of("DSTACK_KMS_ADMIN_TOKEN", "ADMIN_API_TOKEN");
 
-  private static final String[] ROCKET_DEFAULT_KEYS = {
-    "workers", "max_blocking", "ident", "temp_dir", "keep_alive", "log_level"
-  };
-  private static final String[] NON_TDX_ROOTS = {
-    "gcp_tpm",
-    "aws_nitro_enclave",
-    "aws_nitro_tpm",
-    "sev_snp_milan",
-    "sev_snp_genoa",
-    "sev_snp_turin"
-  };
-
   private static final TomlMapper TOML =
       TomlMapper.builder(
               TomlFactory.builder().disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build())
@@ -79,16 +73,7 @@ public final class KmsConfigLoader {
    * Loads {@code file} (UTF-8 TOML) with overrides from {@code env} (pass {@code System.getenv()}).
    */
   public static KmsConfig load(Path file, Map<String, String> env) {
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException(file.toString(), "config file not found: " + file, e);
-    } catch (IOException e) {
-      throw new ConfigException(
-          file.toString(), "cannot read config file " + file + ": " + e.getMessage(), e);
-    }
-    return parse(text, env, file.toString());
+    return parse(readFile(file), env, file.toString());
   }
 
   /** Parses TOML text (tests, or a config passed inline). */
@@ -102,31 +87,83 @@ public final class KmsConfigLoader {
   }
 
   /**
+   * Loads like {@link #load} and also reports what {@code kms serve --check-config} shows: the
+   * effective value of every key (secrets redacted) and the upstream-only keys present.
+   */
+  public static ConfigCheck check(Path file, Map<String, String> env) {
+    LoadRecord record = new LoadRecord(KmsConfigLoader::closestKnown);
+    KmsConfig config =
+        bind(readTree(readFile(file), file.toString()), EnvOverrides.from(env), record);
+    return ConfigCheck.of(config, record);
+  }
+
+  /**
    * Every key this loader reads (dotted paths, ignored keys excluded); for documentation checks.
    */
   static Set<String> keys() {
-    Set<String> schema = new TreeSet<>();
-    bind(JsonNodeFactory.instance.objectNode(), EnvOverrides.from(Map.of()), schema);
-    return schema;
+    return Collections.unmodifiableSet(Schema.SCHEMA.values);
+  }
+
+  /** The schema, built once by reading an empty file: the getters are the schema. */
+  private static final class Schema {
+    static final LoadRecord SCHEMA = build();
+    static final Set<String> KNOWN = known();
+
+    private static LoadRecord build() {
+      LoadRecord r = new LoadRecord(unknown -> Optional.empty());
+      bind(JsonNodeFactory.instance.objectNode(), EnvOverrides.from(Map.of()), r);
+      return r;
+    }
+
+    private static Set<String> known() {
+      Set<String> all = new TreeSet<>(SCHEMA.values);
+      all.addAll(SCHEMA.tables);
+      all.addAll(UpstreamKeys.paths());
+      return Set.copyOf(all);
+    }
+  }
+
+  /** The known key closest to {@code unknown}, preferring keys we read over upstream-only ones. */
+  private static Optional<String> closestKnown(String unknown) {
+    Set<String> ours = new TreeSet<>(Schema.SCHEMA.values);
+    ours.addAll(Schema.SCHEMA.tables);
+    return KeySuggestions.closest(unknown, Schema.KNOWN, ours);
+  }
+
+  /** The key we read that is closest to {@code unknown} (only ours: they have variables). */
+  private static Optional<String> closestKey(String unknown) {
+    return KeySuggestions.closest(unknown, Schema.SCHEMA.values, Set.of());
+  }
+
+  private static String readFile(Path file) {
+    try {
+      return Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file.toString(), "config file not found: " + file, e);
+    } catch (IOException e) {
+      throw new ConfigException(
+          file.toString(), "cannot read config file " + file + ": " + e.getMessage(), e);
+    }
   }
 
   private static KmsConfig parse(String toml, Map<String, String> env, String source) {
-    return bind(readTree(toml, source), EnvOverrides.from(env), new TreeSet<>());
+    return bind(
+        readTree(toml, source),
+        EnvOverrides.from(env),
+        new LoadRecord(KmsConfigLoader::closestKnown));
   }
 
-  private static KmsConfig bind(ObjectNode tree, EnvOverrides overrides, Set<String> schema) {
+  private static KmsConfig bind(ObjectNode tree, EnvOverrides overrides, LoadRecord record) {
     Map<String, String> env = overrides.env();
-    List<String> ignored = new ArrayList<>();
-    ConfigTable root = ConfigTable.root(tree, overrides, ignored, schema);
+    ConfigTable root = ConfigTable.root(tree, overrides, record);
 
-    ConfigTable rocket = root.table("default");
-    rocket.ignore(ROCKET_DEFAULT_KEYS);
-    rocket.finish();
+    // Rocket's [default] table: every key is upstream-only (UpstreamKeys), a typo still fails.
+    root.table("default").finish();
 
     RpcConfig rpc = readRpc(root.table("rpc"));
-    KmsConfig config = readCore(root.table("core"), rpc, env, ignored);
+    KmsConfig config = readCore(root.table("core"), rpc, env, record);
     root.finish();
-    overrides.requireAllUsed();
+    overrides.requireAllUsed(KmsConfigLoader::closestKey);
     return config;
   }
 
@@ -165,9 +202,11 @@ public final class KmsConfigLoader {
     ConfigTable limitsT = t.table("body_limits");
     long defaultLimit = limitsT.bytes("default", BodyLimits.DEFAULT_LIMIT);
     Map<String, Long> perMethod = new HashMap<>(BodyLimits.defaults().perMethod());
-    for (String method : BodyLimits.METHODS) {
+    for (String method : new TreeSet<>(BodyLimits.METHODS)) { // sorted: stable output
       Long limit = limitsT.bytes(method, null);
       if (limit != null) perMethod.put(method, limit);
+      limitsT.showEffective(
+          method, "\"" + ByteSizes.format(perMethod.getOrDefault(method, defaultLimit)) + "\"");
     }
     limitsT.finish();
 
@@ -182,18 +221,23 @@ public final class KmsConfigLoader {
   }
 
   private static KmsConfig readCore(
-      ConfigTable t, RpcConfig rpc, Map<String, String> env, List<String> ignored) {
+      ConfigTable t, RpcConfig rpc, Map<String, String> env, LoadRecord record) {
     Path certDir = t.path("cert_dir", Path.of("/etc/kms/certs"));
-    t.ignore("subject_postfix");
+    // Retired upstream keys that keep their meaning here (UpstreamKeys).
+    Optional<String> legacyPccs = t.upstreamString("pccs_url");
+    Optional<AdminTokenHash> legacyAdminHash =
+        t.upstreamString("admin_token_hash")
+            .flatMap(h -> AdminTokenHash.parseHex("core.admin_token_hash", h));
+    legacyAdminHash.ifPresent(h -> t.showEffective("admin_token_hash", h.toString()));
     String siteName = t.string("site_name", "");
     boolean enforceSelfAuth = t.bool("enforce_self_authorization", true);
     boolean attestRpcCert = t.bool("attest_rpc_cert", true);
     boolean sevSnp = t.bool("sev_snp_key_release", false);
     boolean nitroTpm = t.bool("aws_nitro_tpm_key_release", false);
 
-    AttestationConfig attestation = readAttestation(t.table("attestation"));
+    AttestationConfig attestation = readAttestation(t.table("attestation"), legacyPccs);
     ImageConfig image = readImage(t.table("image"));
-    AdminConfig admin = readAdmin(t.table("admin"), env);
+    AdminConfig admin = readAdmin(t.table("admin"), env, legacyAdminHash);
     ConfigTable metricsT = t.table("metrics");
     MetricsConfig metrics = new MetricsConfig(metricsT.bool("enabled", true));
     metricsT.finish();
@@ -218,20 +262,31 @@ public final class KmsConfigLoader {
         metrics,
         authApi,
         onboard,
-        ignored,
+        record.upstream(UpstreamKeys.Use.IGNORED),
         auditLog);
   }
 
-  private static AttestationConfig readAttestation(ConfigTable t) {
+  private static AttestationConfig readAttestation(ConfigTable t, Optional<String> legacyPccs) {
     boolean allowExternal = t.bool("insecure_allow_external_trust_anchors", false);
     ConfigTable urls = t.table("urls");
     Optional<String> pccs =
         urls.optionalString("pccs").map(String::strip).filter(s -> !s.isEmpty());
-    urls.ignore("amd_kds");
+    // dstack up to v0.5.11 read [core] pccs_url; empty meant "the default", as here.
+    Optional<String> legacy = legacyPccs.map(String::strip).filter(s -> !s.isEmpty());
+    legacy.ifPresent(u -> Checks.httpUrl("core.pccs_url", Checks.parseUri("core.pccs_url", u)));
+    if (pccs.isPresent() && legacy.isPresent() && !PccsUrls.sameService(pccs.get(), legacy.get())) {
+      throw new ConfigException(
+          "core.pccs_url",
+          "core.pccs_url and core.attestation.urls.pccs are both set and differ: core.pccs_url is"
+              + " dstack's older name for the same setting; keep one");
+    }
+    if (pccs.isEmpty() && legacy.isPresent()) {
+      pccs = legacy;
+      urls.showEffective("pccs", "\"" + legacy.get() + "\" (from core.pccs_url)");
+    }
     urls.finish();
     ConfigTable roots = t.table("root_ca");
     Optional<Path> tdxRoot = roots.optionalPath("tdx");
-    roots.ignore(NON_TDX_ROOTS);
     roots.finish();
     t.finish();
     return new AttestationConfig(
@@ -256,19 +311,21 @@ public final class KmsConfigLoader {
     return image;
   }
 
-  private static AdminConfig readAdmin(ConfigTable t, Map<String, String> env) {
+  private static AdminConfig readAdmin(
+      ConfigTable t, Map<String, String> env, Optional<AdminTokenHash> legacyHash) {
     boolean enabled = t.bool("enabled", false);
     String address = t.string("address", AdminConfig.DEFAULT_ADDRESS);
     int port = t.integer("port", AdminConfig.DEFAULT_PORT);
-    String token = t.string("auth_token", "").strip();
+    String token = t.secret("auth_token").reveal().strip();
     for (String var : ADMIN_TOKEN_ENV) {
       if (!token.isEmpty()) break;
       token = env.getOrDefault(var, "").strip();
+      if (!token.isEmpty()) t.showEffective("auth_token", "<redacted> (from " + var + ")");
     }
     Optional<Path> htpasswd = t.optionalPath("htpasswd_file");
     boolean noAuth = t.bool("insecure_no_auth", false);
     t.finish();
-    return new AdminConfig(enabled, address, port, Secret.of(token), htpasswd, noAuth);
+    return new AdminConfig(enabled, address, port, Secret.of(token), htpasswd, noAuth, legacyHash);
   }
 
   /** Reads both variant tables (so their keys are known and typed) and builds the chosen one. */

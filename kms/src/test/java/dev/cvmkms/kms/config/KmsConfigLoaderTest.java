@@ -216,12 +216,12 @@ class KmsConfigLoaderTest {
 
   @ParameterizedTest
   @CsvSource({
-    "unknown-top-level.toml,          unknown key rcp",
-    "unknown-nested.toml,             unknown key core.enforce_self_authorisation",
-    "unknown-webhook-key.toml,        unknown key core.auth_api.webhook.dealine",
-    "unknown-table.toml,              unknown key core.auth_api.webhok",
-    "unknown-default-key.toml,        unknown key default.wrokers",
-    "unknown-body-limit-method.toml,  unknown key rpc.body_limits.SignCrt",
+    "unknown-top-level.toml,          unknown key rcp (did you mean rpc?)",
+    "unknown-nested.toml,             unknown key core.enforce_self_authorisation (did you mean core.enforce_self_authorization?)",
+    "unknown-webhook-key.toml,        unknown key core.auth_api.webhook.dealine (did you mean core.auth_api.webhook.deadline?)",
+    "unknown-table.toml,              unknown key core.auth_api.webhok (did you mean core.auth_api.webhook?)",
+    "unknown-default-key.toml,        unknown key default.wrokers (did you mean default.workers?)",
+    "unknown-body-limit-method.toml,  unknown key rpc.body_limits.SignCrt (did you mean rpc.body_limits.SignCert?)",
   })
   void unknownKeysAreRejectedByFullPath(String file, String message) {
     assertThatThrownBy(() -> KmsConfigLoader.load(resource(file), NO_ENV))
@@ -286,7 +286,8 @@ class KmsConfigLoaderTest {
                 KmsConfigLoader.parse(
                     "[core.auth_api]\ntype = \"dev\"\n[core.auth_api.webhook]\nurll = \"x\"\n",
                     NO_ENV))
-        .hasMessage("unknown key core.auth_api.webhook.urll");
+        .hasMessage(
+            "unknown key core.auth_api.webhook.urll (did you mean core.auth_api.webhook.url?)");
   }
 
   @Test
@@ -347,8 +348,10 @@ class KmsConfigLoaderTest {
         .hasMessage("unknown environment variable KMS__X: there is no config key x");
     assertThatThrownBy(
             () -> KmsConfigLoader.defaults(Map.of("KMS__CORE__AUTH_API__WEBHOOK__DEALINE", "5s")))
-        .hasMessageStartingWith(
-            "unknown environment variable KMS__CORE__AUTH_API__WEBHOOK__DEALINE");
+        .hasMessage(
+            "unknown environment variable KMS__CORE__AUTH_API__WEBHOOK__DEALINE: there is no"
+                + " config key core.auth_api.webhook.dealine (did you mean"
+                + " KMS__CORE__AUTH_API__WEBHOOK__DEADLINE?)");
     // A table is not a key.
     assertThatThrownBy(() -> KmsConfigLoader.defaults(Map.of("KMS__CORE", "x")))
         .hasMessageStartingWith("unknown environment variable KMS__CORE");
@@ -578,7 +581,7 @@ class KmsConfigLoaderTest {
     assertThat(c.rpc().port()).isZero();
     assertThat(c.rpc().tls().key()).isEqualTo(Path.of("/k"));
     assertThatThrownBy(() -> KmsConfigLoader.parse("rpc = { prot = 1 }\n", NO_ENV))
-        .hasMessage("unknown key rpc.prot");
+        .hasMessage("unknown key rpc.prot (did you mean rpc.port?)");
   }
 
   @Test
