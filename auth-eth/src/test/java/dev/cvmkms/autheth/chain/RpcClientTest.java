@@ -37,7 +37,7 @@ class RpcClientTest {
     if (client != null) {
       client.close();
     }
-    vertx.close().await(5, TimeUnit.SECONDS);
+    vertx.close().await(30, TimeUnit.SECONDS);
   }
 
   RpcClient start(Consumer<HttpServerRequest> b, String urlSuffix, Duration deadline)
@@ -57,8 +57,9 @@ class RpcClientTest {
     RpcSettings d = RpcSettings.defaults();
     RpcSettings s =
         new RpcSettings(
-            Duration.ofMillis(500),
-            Duration.ofMillis(300),
+            // connect and attempt timeouts far above a healthy loopback call on a loaded machine
+            Duration.ofMillis(2000),
+            Duration.ofMillis(2000),
             deadline,
             2,
             Duration.ofMillis(10),
@@ -106,14 +107,14 @@ class RpcClientTest {
 
   @Test
   void keyTravelsInTheHeaderAndResultComesBack() throws Exception {
-    start(RpcClientTest::ok, "/rpc", Duration.ofSeconds(2));
-    assertThat(call(Duration.ofSeconds(2))).isEqualTo("0x7a69");
+    start(RpcClientTest::ok, "/rpc", Duration.ofSeconds(10));
+    assertThat(call(Duration.ofSeconds(10))).isEqualTo("0x7a69");
     assertThat(seen).containsExactly("/rpc " + CANARY);
   }
 
   @Test
   void httpsUrlsSpeakTls() throws Exception {
-    start(RpcClientTest::ok, "", Duration.ofSeconds(1));
+    start(RpcClientTest::ok, "", Duration.ofSeconds(10));
     client.close();
     RpcSettings d = RpcSettings.defaults();
     CircuitBreaker breaker = new CircuitBreaker(5, d.breakerReset().toNanos(), System::nanoTime);
@@ -129,7 +130,7 @@ class RpcClientTest {
             System::nanoTime,
             Math::random);
     // A TLS ClientHello is not an HTTP request: the plain stub never sees a call, the call fails.
-    assertThat(call(Duration.ofSeconds(1))).isInstanceOf(RpcException.class);
+    assertThat(call(Duration.ofSeconds(10))).isInstanceOf(RpcException.class);
     assertThat(arrivals).isEmpty();
   }
 
@@ -145,8 +146,8 @@ class RpcClientTest {
           }
         },
         "",
-        Duration.ofSeconds(3));
-    assertThat(call(Duration.ofSeconds(3))).isEqualTo("0x7a69");
+        Duration.ofSeconds(10));
+    assertThat(call(Duration.ofSeconds(10))).isEqualTo("0x7a69");
     assertThat(arrivals).hasSize(2);
     assertThat(arrivals.get(1) - arrivals.get(0)).isGreaterThanOrEqualTo(950_000_000L);
     assertThat(registry.scrape()).contains("autheth_rpc_throttled_total 1.0");
@@ -174,9 +175,9 @@ class RpcClientTest {
 
   @Test
   void hangsTimeOutWithoutLeakingTheUrl() throws Exception {
-    start(req -> {}, "/v3/" + CANARY + "?apikey=" + CANARY, Duration.ofSeconds(1));
+    start(req -> {}, "/v3/" + CANARY + "?apikey=" + CANARY, Duration.ofSeconds(10));
     long t0 = System.nanoTime();
-    Object r = call(Duration.ofSeconds(1));
+    Object r = call(Duration.ofSeconds(10));
     long took = (System.nanoTime() - t0) / 1_000_000;
     assertThat(r)
         .isInstanceOfSatisfying(
@@ -186,22 +187,24 @@ class RpcClientTest {
               assertThat(e.toString()).doesNotContain(CANARY).doesNotContain("/v3/");
               assertThat(e.getCause()).isNull();
             });
-    // At least one attempt timeout; at most the 1 s deadline plus what a loaded machine adds (the
+    // At least one attempt timeout; at most the 10 s deadline plus what a loaded machine adds (the
     // alternative ruled out is waiting on a provider that never answers).
-    assertThat(took).isBetween(250L, 4000L);
-    assertThat(arrivals.size()).isBetween(1, 3); // at most maxRetries + 1 attempts
+    assertThat(took).isBetween(2000L, 13_000L);
+    // At most maxRetries + 1 attempts (on a starved machine an attempt can time out before the
+    // stub has even read it, so no lower bound).
+    assertThat(arrivals.size()).isLessThanOrEqualTo(3);
     assertThat(registry.scrape()).doesNotContain(CANARY).contains("outcome=\"timeout\"");
   }
 
   @Test
   void garbageAndOversizedBodiesAreBadResponses() throws Exception {
-    start(req -> req.response().end("<html>" + "x".repeat(10_000)), "", Duration.ofSeconds(1));
-    Object r = call(Duration.ofSeconds(1));
+    start(req -> req.response().end("<html>" + "x".repeat(10_000)), "", Duration.ofSeconds(10));
+    Object r = call(Duration.ofSeconds(10));
     assertThat(r)
         .isInstanceOfSatisfying(
             RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.BAD_RESPONSE));
     behaviour = req -> req.response().end("not json");
-    assertThat(call(Duration.ofSeconds(1)))
+    assertThat(call(Duration.ofSeconds(10)))
         .isInstanceOfSatisfying(
             RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.BAD_RESPONSE));
   }
@@ -214,9 +217,9 @@ class RpcClientTest {
                 .end(
                     "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":3,\"message\":\"execution reverted\"}}"),
         "",
-        Duration.ofSeconds(1));
+        Duration.ofSeconds(10));
     for (int i = 0; i < 6; i++) {
-      assertThat(call(Duration.ofSeconds(1)))
+      assertThat(call(Duration.ofSeconds(10)))
           .isInstanceOfSatisfying(
               RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.REVERTED));
     }
