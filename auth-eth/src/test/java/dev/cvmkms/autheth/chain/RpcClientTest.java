@@ -53,7 +53,7 @@ class RpcClientTest {
                   behaviour.accept(req);
                 })
             .listen(0, "127.0.0.1")
-            .await(5, TimeUnit.SECONDS);
+            .await(30, TimeUnit.SECONDS);
     RpcSettings d = RpcSettings.defaults();
     RpcSettings s =
         new RpcSettings(

@@ -109,13 +109,13 @@ class RoutesTest {
             .createHttpServer()
             .requestHandler(routes)
             .listen(0, "127.0.0.1")
-            .await(5, TimeUnit.SECONDS);
+            .await(30, TimeUnit.SECONDS);
   }
 
   @AfterEach
   void stop() throws Exception {
     cache.stop();
-    vertx.close().await(5, TimeUnit.SECONDS);
+    vertx.close().await(30, TimeUnit.SECONDS);
   }
 
   HttpResponse<String> get(String path) throws Exception {
@@ -173,7 +173,7 @@ class RoutesTest {
   @Test
   void bootAuthFailsClosedAndIsCounted() throws Exception {
     chainUp.set(true);
-    cache.start().await(5, TimeUnit.SECONDS);
+    cache.start().await(30, TimeUnit.SECONDS);
     String body =
         "{\"mrAggregated\":\"\",\"osImageHash\":\"\",\"appId\":\"\",\"composeHash\":\"\",\"instanceId\":\"\",\"deviceId\":\"\"}";
     HttpResponse<String> r = post("/bootAuth/kms", body);

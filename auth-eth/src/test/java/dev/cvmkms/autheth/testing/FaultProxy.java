@@ -259,8 +259,8 @@ public final class FaultProxy implements AutoCloseable {
   @Override
   public void close() {
     try {
-      server.close().await(5, TimeUnit.SECONDS);
-      client.close().await(5, TimeUnit.SECONDS);
+      server.close().await(30, TimeUnit.SECONDS);
+      client.close().await(30, TimeUnit.SECONDS);
     } catch (Exception ignored) {
       // closing anyway
     }

@@ -170,6 +170,6 @@ public final class FakeSourceKms {
         .drain(java.time.Duration.ZERO)
         .toCompletionStage()
         .toCompletableFuture()
-        .get(5, TimeUnit.SECONDS);
+        .get(30, TimeUnit.SECONDS);
   }
 }

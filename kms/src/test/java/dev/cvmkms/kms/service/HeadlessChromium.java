@@ -130,7 +130,7 @@ final class HeadlessChromium implements AutoCloseable {
     pending.put(id, answer);
     ObjectNode msg = JSON.createObjectNode().put("id", id).put("method", method);
     msg.set("params", params);
-    socket.sendText(JSON.writeValueAsString(msg), true).get(5, TimeUnit.SECONDS);
+    socket.sendText(JSON.writeValueAsString(msg), true).get(30, TimeUnit.SECONDS);
     JsonNode reply = answer.get(20, TimeUnit.SECONDS);
     if (reply.has("error")) {
       throw new IllegalStateException(method + ": " + reply.get("error"));
