@@ -11,7 +11,8 @@
 #
 # Builds the jars (mvn package, tests skipped) when missing, the base image local/debian:bookworm
 # when missing (base/mkbase.sh), and stages the contexts with stage.sh. BASE=IMAGE overrides the
-# base (e.g. a pinned public digest where a registry exists).
+# base (e.g. a pinned public digest where a registry exists); IMAGES_LOCK=FILE writes the lock
+# elsewhere (tests).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -42,14 +43,23 @@ declare -A ids
 for svc in kms auth-eth; do
   ref=cvm-kms/$svc:$tag
   if $reproducible; then
-    # vfs storage under build/: no daemon, no overlay mounts, nothing outside the repo's build dir.
-    store=(--root "$here/build/buildah/storage" --runroot "$here/build/buildah/run" --storage-driver vfs)
+    # buildah's own store under build/ (overlay, as root; BUILDAH_DRIVER=vfs where overlay fails).
+    store=(--root "$here/build/buildah/storage" --runroot "$here/build/buildah/run"
+      --storage-driver "${BUILDAH_DRIVER:-overlay}")
     # The base comes from the docker daemon; buildah needs it in its own store under a local name.
     base_id=$(buildah "${store[@]}" pull -q "docker-daemon:$base")
     buildah "${store[@]}" tag "$base_id" localhost/cvm-kms-base:build
-    buildah "${store[@]}" bud -q --timestamp 0 --format docker --network host --pull=never \
-      --build-arg BASE=localhost/cvm-kms-base:build -t "localhost/$ref" "$ctx/$svc" >/dev/null
-    buildah "${store[@]}" push -q "localhost/$ref" "docker-daemon:$ref" >/dev/null
+    # Docker format (OCI has no HEALTHCHECK/STOPSIGNAL); no identity label, so the ID does not
+    # depend on the buildah patch version.
+    buildah "${store[@]}" bud -q --timestamp 0 --format docker --identity-label=false \
+      --network host --pull=never --build-arg BASE=localhost/cvm-kms-base:build \
+      -t "localhost/$ref" "$ctx/$svc" >/dev/null
+    archive=$here/build/buildah/$svc.tar
+    rm -f "$archive"
+    buildah "${store[@]}" push -q "localhost/$ref" "docker-archive:$archive:$ref" >/dev/null
+    "$here/runtime/normalize-archive.py" "$archive"
+    docker load -q -i "$archive" >/dev/null
+    rm -f "$archive"
   else
     docker build -q --network host --build-arg "BASE=$base" -t "$ref" "$ctx/$svc" >/dev/null
   fi
@@ -57,8 +67,9 @@ for svc in kms auth-eth; do
   echo "build.sh: $ref ${ids[$svc]} ($(docker image inspect -f '{{.Size}}' "$ref") bytes)" >&2
 done
 
-mkdir -p "$here/build"
-printf '{"kms": "%s", "auth-eth": "%s"}\n' "${ids[kms]}" "${ids[auth-eth]}" >"$here/build/images.lock.tmp"
-mv "$here/build/images.lock.tmp" "$here/build/images.lock"
-echo "build.sh: wrote $here/build/images.lock in $(( $(date +%s) - t0 )) s" >&2
-cat "$here/build/images.lock"
+lock=${IMAGES_LOCK:-$here/build/images.lock}
+mkdir -p "$(dirname "$lock")"
+printf '{"kms": "%s", "auth-eth": "%s"}\n' "${ids[kms]}" "${ids[auth-eth]}" >"$lock.tmp"
+mv "$lock.tmp" "$lock"
+echo "build.sh: wrote $lock in $(( $(date +%s) - t0 )) s" >&2
+cat "$lock"
