@@ -22,8 +22,8 @@ for run in 1 2; do
       (cd "$repo" && source .ci/jdk.sh && mvn -B -q -ntp -pl kms -am clean package -DskipTests -Dspotless.check.skip=true)
     fi
   fi
-  "$here/build.sh" --reproducible --tag "repro-$run" >/dev/null
-  locks+=("$(cat "$here/build/images.lock")")
+  IMAGES_LOCK="$here/build/repro-$run.lock" "$here/build.sh" --reproducible --tag "repro-$run" >/dev/null
+  locks+=("$(cat "$here/build/repro-$run.lock")")
 done
 docker image rm -f cvm-kms/kms:repro-1 cvm-kms/kms:repro-2 cvm-kms/auth-eth:repro-1 cvm-kms/auth-eth:repro-2 >/dev/null 2>&1 || true
 echo "run 1: ${locks[0]}"

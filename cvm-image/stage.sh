@@ -20,15 +20,23 @@ done
 
 modules=$(grep -v '^#' "$here/runtime/jlink-modules.txt" | grep -v '^\s*$' | paste -sd, -)
 # Every module a jar needs must be in the runtime: a missing one would only fail in the CVM.
+# jdeps takes a while on a fat jar, so its answer is kept per jar checksum.
+mkdir -p "$out"
+spec=$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')
 for j in "$kms_jar" "$auth_jar"; do
-  needed=$(jdeps --multi-release "$(java -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/{print $2}')" \
-    --ignore-missing-deps --print-module-deps "$j")
+  cache="$out/jdeps.$(basename "$j").txt"
+  sum="$(sha256sum "$j" | cut -d' ' -f1) $spec"
+  if [ "$(head -1 "$cache" 2>/dev/null)" = "$sum" ]; then
+    needed=$(sed -n 2p "$cache")
+  else
+    needed=$(jdeps --multi-release "$spec" --ignore-missing-deps --print-module-deps "$j")
+    printf '%s\n%s\n' "$sum" "$needed" >"$cache"
+  fi
   for m in ${needed//,/ }; do
     case ",$modules," in *",$m,"*) ;; *) echo "stage.sh: $(basename "$j") needs module $m: add it to runtime/jlink-modules.txt" >&2; exit 1 ;; esac
   done
 done
 
-mkdir -p "$out"
 # The runtime depends on the JDK build and the module list only: rebuild when either changes.
 stamp="$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.vm.version/{print $2}') $modules"
 if [ ! -x "$out/jre/bin/java" ] || [ "$(cat "$out/jre.stamp" 2>/dev/null)" != "$stamp" ]; then

@@ -50,11 +50,13 @@ final class AppCompose {
     pb.redirectOutput(out.toFile()).redirectError(err.toFile());
     Process p = pb.start();
     try {
-      if (!p.waitFor(Duration.ofMinutes(2).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+      if (!p.waitFor(
+          Duration.ofMinutes(2).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
         throw new IllegalStateException("app-compose.sh did not finish");
       }
-      return new Cmd(p.exitValue(), java.nio.file.Files.readString(out), java.nio.file.Files.readString(err));
+      return new Cmd(
+          p.exitValue(), java.nio.file.Files.readString(out), java.nio.file.Files.readString(err));
     } finally {
       java.nio.file.Files.deleteIfExists(out);
       java.nio.file.Files.deleteIfExists(err);

@@ -3,9 +3,9 @@ package dev.cvmkms.image;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,7 +67,7 @@ class AppComposeIT {
     Object asMap = CANONICAL.convertValue(doc, TreeMap.class);
     assertThat(new String(CANONICAL.writeValueAsBytes(asMap), StandardCharsets.UTF_8))
         .isEqualTo(new String(file, StandardCharsets.UTF_8));
-    assertThat(file).doesNotContain("\\u00fc".getBytes(StandardCharsets.US_ASCII));
+    assertThat(new String(file, StandardCharsets.UTF_8)).doesNotContain("\\u00fc");
     assertThat(new String(file, StandardCharsets.UTF_8)).contains("kms.bücher.example");
     assertThat(file[file.length - 1]).as("no trailing newline").isEqualTo((byte) '}');
 
@@ -120,7 +120,10 @@ class AppComposeIT {
             env, "--kms-image", KMS_REF, "--auth-eth-image", AUTH_REF, "--out", tmp.toString());
     assertThat(r.exit()).as(r.err()).isZero();
     String compose =
-        CANONICAL.readTree(tmp.resolve("app-compose.json").toFile()).get("docker_compose_file").asText();
+        CANONICAL
+            .readTree(tmp.resolve("app-compose.json").toFile())
+            .get("docker_compose_file")
+            .asText();
     assertThat(compose).contains("ETH_RPC_URL: https://rpc.example/?a=$$HOME");
   }
 

@@ -38,6 +38,10 @@ class ImagesIT {
     }
   }
 
+  private static byte[] rootCa(GenericContainer<?> kms) {
+    return kms.<byte[]>copyFileFromContainer("/etc/kms/certs/root-ca.crt", in -> in.readAllBytes());
+  }
+
   @Test
   void containersServeTheChain_stopCleanly_andKeepTheirKeysAcrossARestart() throws Exception {
     int authPort = Http.freePort();
@@ -69,8 +73,7 @@ class ImagesIT {
       kms = Services.kmsDev(volume, kmsPort, authPort);
       kms.start();
       assertThat(Services.health(kms)).isEqualTo("healthy");
-      byte[] rootCa =
-          kms.copyFileFromContainer("/etc/kms/certs/root-ca.crt", in -> in.readAllBytes());
+      byte[] rootCa = rootCa(kms);
       HttpClient https = Http.trusting(rootCa);
       String kmsUrl = "https://localhost:" + kmsPort;
 
@@ -99,8 +102,7 @@ class ImagesIT {
       kms.start();
       JsonNode again = Http.json(Http.get(https, kmsUrl + "/prpc/GetMeta?json"));
       assertThat(again.get("k256_pubkey").asText()).isEqualTo(k256);
-      assertThat(kms.copyFileFromContainer("/etc/kms/certs/root-ca.crt", in -> in.readAllBytes()))
-          .isEqualTo(rootCa);
+      assertThat(rootCa(kms)).isEqualTo(rootCa);
       Services.Stopped kmsStop2 = Services.dockerStop(kms);
       kms = null;
       assertThat(kmsStop2.exitCode()).as(kmsStop2.logs()).isZero();
