@@ -78,6 +78,10 @@ def render(m):
         fail("%s is required: %s" % (name, arg))
     elif val is None:
         fail("%s is not set" % name)
+    # Values land inside double-quoted YAML scalars (or plain image references): refuse what
+    # would change the YAML's structure rather than escape it.
+    if any(c in val for c in '"\\\n\r'):
+        fail("%s must not contain a double quote, backslash or line break" % name)
     # The CVM's compose interpolates again: a literal "$" must stay literal.
     return val.replace("$", "$$")
 

@@ -25,6 +25,7 @@ for run in 1 2; do
   IMAGES_LOCK="$here/build/repro-$run.lock" "$here/build.sh" --reproducible --tag "repro-$run" >/dev/null
   locks+=("$(cat "$here/build/repro-$run.lock")")
 done
+rm -rf "$here/build/buildah" "$here/build/repro-1.lock" "$here/build/repro-2.lock"
 docker image rm -f cvm-kms/kms:repro-1 cvm-kms/kms:repro-2 cvm-kms/auth-eth:repro-1 cvm-kms/auth-eth:repro-2 >/dev/null 2>&1 || true
 echo "run 1: ${locks[0]}"
 echo "run 2: ${locks[1]}"

@@ -88,10 +88,10 @@ class AppComposeIT {
     assertThat(compose).doesNotContain("${");
     assertThat(compose).contains("image: " + KMS_REF).contains("image: " + AUTH_REF);
     assertThat(compose)
-        .contains("ETH_RPC_URL: https://rpc.example/")
-        .contains("KMS_CONTRACT_ADDR: " + CONTRACT)
-        .contains("ETH_CHAIN_ID: 11155111")
-        .contains("KMS__CORE__AUTH_API__WEBHOOK__URL: http://127.0.0.1:8001")
+        .contains("ETH_RPC_URL: \"https://rpc.example/\"")
+        .contains("KMS_CONTRACT_ADDR: \"" + CONTRACT + "\"")
+        .contains("ETH_CHAIN_ID: \"11155111\"")
+        .contains("KMS__CORE__AUTH_API__WEBHOOK__URL: \"http://127.0.0.1:8001\"")
         .contains("/var/run/dstack.sock:/var/run/dstack.sock")
         .contains("./auth-eth.secrets.env");
   }
@@ -124,7 +124,7 @@ class AppComposeIT {
             .readTree(tmp.resolve("app-compose.json").toFile())
             .get("docker_compose_file")
             .asText();
-    assertThat(compose).contains("ETH_RPC_URL: https://rpc.example/?a=$$HOME");
+    assertThat(compose).contains("ETH_RPC_URL: \"https://rpc.example/?a=$$HOME\"");
   }
 
   @Test
@@ -141,6 +141,19 @@ class AppComposeIT {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.out()).isEmpty();
     assertThat(r.err()).contains("ETH_RPC_URL");
+    assertThat(tmp.resolve("app-compose.json")).doesNotExist();
+  }
+
+  @Test
+  void aValueThatWouldBreakTheYaml_isRefused() throws Exception {
+    Map<String, String> env = new java.util.HashMap<>(env());
+    env.put("ETH_RPC_URL", "https://rpc.example/\"\nevil: 1");
+    Cmd r =
+        AppCompose.run(
+            env, "--kms-image", KMS_REF, "--auth-eth-image", AUTH_REF, "--out", tmp.toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("ETH_RPC_URL must not contain");
     assertThat(tmp.resolve("app-compose.json")).doesNotExist();
   }
 

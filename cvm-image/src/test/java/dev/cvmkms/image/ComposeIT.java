@@ -134,7 +134,11 @@ class ComposeIT {
       String networksBefore = networks();
       try {
         // depends_on: auth-eth healthy before the KMS starts.
-        compose(tmp, noVars, concat(files, "up", "-d")).ok("docker-compose up");
+        Cmd up = compose(tmp, noVars, concat(files, "up", "-d"));
+        if (up.exit() != 0) {
+          Cmd logs = compose(tmp, noVars, concat(files, "logs", "--no-color"));
+          up.ok("docker-compose up; logs:\n" + logs.out() + logs.err());
+        }
         String kmsId =
             compose(tmp, noVars, concat(files, "ps", "-q", "kms")).ok("ps").out().strip();
         String authId =
