@@ -39,16 +39,19 @@ if [ "$base" = local/debian:bookworm ] && ! docker image inspect "$base" >/dev/n
 fi
 ctx=$("$here/stage.sh" "$here/build/context")
 
+if $reproducible; then
+  # buildah's own store under build/ (overlay, as root; BUILDAH_DRIVER=vfs where overlay fails).
+  store=(--root "$here/build/buildah/storage" --runroot "$here/build/buildah/run"
+    --storage-driver "${BUILDAH_DRIVER:-overlay}")
+  # The base comes from the docker daemon; buildah needs it in its own store under a local name.
+  base_id=$(buildah "${store[@]}" pull -q "docker-daemon:$base")
+  buildah "${store[@]}" tag "$base_id" localhost/cvm-kms-base:build
+fi
+
 declare -A ids
 for svc in kms auth-eth; do
   ref=cvm-kms/$svc:$tag
   if $reproducible; then
-    # buildah's own store under build/ (overlay, as root; BUILDAH_DRIVER=vfs where overlay fails).
-    store=(--root "$here/build/buildah/storage" --runroot "$here/build/buildah/run"
-      --storage-driver "${BUILDAH_DRIVER:-overlay}")
-    # The base comes from the docker daemon; buildah needs it in its own store under a local name.
-    base_id=$(buildah "${store[@]}" pull -q "docker-daemon:$base")
-    buildah "${store[@]}" tag "$base_id" localhost/cvm-kms-base:build
     # Docker format (OCI has no HEALTHCHECK/STOPSIGNAL); no identity label, so the ID does not
     # depend on the buildah patch version.
     buildah "${store[@]}" bud -q --timestamp 0 --format docker --identity-label=false \
