@@ -62,6 +62,10 @@ for svc in kms auth-eth; do
     buildah "${store[@]}" push -q "localhost/$ref" "docker-archive:$archive:$ref" >/dev/null
     "$here/runtime/normalize-archive.py" "$archive"
     docker load -q -i "$archive" >/dev/null
+    # The archive also names buildah's local tag; keep only cvm-kms/SERVICE:TAG in the daemon.
+    if docker image inspect "localhost/$ref" >/dev/null 2>&1; then
+      docker image rm "localhost/$ref" >/dev/null
+    fi
     rm -f "$archive"
   else
     docker build -q --network host --build-arg "BASE=$base" -t "$ref" "$ctx/$svc" >/dev/null

@@ -75,6 +75,12 @@ final class Services {
 
   /** What {@code docker stop} left behind. */
   record Stopped(long exitCode, boolean oomKilled, String logs) {
+    /** The last {@code n} log lines, for failure messages. */
+    String tail(int n) {
+      List<String> lines = logs.lines().toList();
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size()));
+    }
+
     String lastLine() {
       List<String> lines = logs.lines().filter(l -> !l.isBlank()).toList();
       return lines.isEmpty() ? "" : lines.get(lines.size() - 1);
