@@ -1,6 +1,7 @@
 package dev.cvmkms.autheth;
 
 import dev.cvmkms.autheth.cli.ContractsCommand;
+import dev.cvmkms.autheth.cli.HealthcheckCommand;
 import dev.cvmkms.autheth.cli.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
     name = "auth-eth",
     mixinStandardHelpOptions = true,
     description = "Ethereum-backed boot authorisation webhook for the KMS.",
-    subcommands = {ServeCommand.class, ContractsCommand.class})
+    subcommands = {ServeCommand.class, ContractsCommand.class, HealthcheckCommand.class})
 public final class AuthEthMain implements Runnable {
   @Override
   public void run() {

@@ -2,6 +2,7 @@ package dev.cvmkms.kms;
 
 import dev.cvmkms.kms.cli.DevCommand;
 import dev.cvmkms.kms.cli.GetKeysCommand;
+import dev.cvmkms.kms.cli.HealthcheckCommand;
 import dev.cvmkms.kms.cli.QuoteCommand;
 import dev.cvmkms.kms.cli.ServeCommand;
 import dev.cvmkms.kms.cli.VerifyQuoteCommand;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Command;
       DevCommand.class,
       QuoteCommand.class,
       VerifyQuoteCommand.class,
-      GetKeysCommand.class
+      GetKeysCommand.class,
+      HealthcheckCommand.class
     })
 public final class KmsMain {
   private KmsMain() {}

@@ -61,6 +61,15 @@ public final class QuoteCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "FILE", description = "Write the binary quote here.")
   Path out;
 
+  // A container cannot mount onto /sys/kernel/config where the host kernel lacks configfs, so
+  // the image takes the tsm tree at another path (cvm-image mounts it at /run/tsm).
+  @Option(
+      names = "--tsm-report-dir",
+      paramLabel = "DIR",
+      defaultValue = "${env:TSM_REPORT_DIR:-/sys/kernel/config/tsm/report}",
+      description = "configfs-tsm report directory (env TSM_REPORT_DIR). Default: ${DEFAULT-VALUE}")
+  Path tsmReportDir;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter stdout = spec.commandLine().getOut();
@@ -78,7 +87,7 @@ public final class QuoteCommand implements Callable<Integer> {
     byte[] padded = java.util.Arrays.copyOf(rd, 64);
     QuoteProvider p =
         switch (provider) {
-          case configfs -> new ConfigfsQuoteProvider(new NioTsmFs(NioTsmFs.DEFAULT_ROOT));
+          case configfs -> new ConfigfsQuoteProvider(new NioTsmFs(tsmReportDir));
           case agent ->
               GuestAgentClient.fromEnvironment(
                   System.getenv(),
