@@ -74,6 +74,11 @@ final class Ansible {
 
   /** {@code -e key=value} pairs as one JSON extra-vars document (values keep their types). */
   static String[] vars(Map<String, ?> vars) throws Exception {
-    return new String[] {"-e", Json.MAPPER.writeValueAsString(vars)};
+    return new String[] {"-e", json(vars)};
+  }
+
+  /** Extra vars as one JSON document. */
+  static String json(Map<String, ?> vars) throws Exception {
+    return Json.MAPPER.writeValueAsString(vars);
   }
 }

@@ -130,7 +130,8 @@ class DeployCvmIT {
       assertThat(create.get("ports").get(0).get("host_port").asInt()).isEqualTo(19100);
       // The file the hash was printed for is the one the VMM got.
       assertThat(
-              Files.readString(tmp.resolve("state/kms/app-compose.json"), StandardCharsets.UTF_8))
+              Files.readString(
+                  tmp.resolve("state/localhost/kms/app-compose.json"), StandardCharsets.UTF_8))
           .isEqualTo(composeFile);
 
       // The VM exists now: a second deploy refuses unless asked, then replaces it.
