@@ -26,6 +26,7 @@ class DeployCvmIT {
   private static final Duration DEADLINE = Duration.ofMinutes(5);
   private static final String TOKEN = "vmm-token-" + Long.toHexString(System.nanoTime());
   private static final String CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+  private static final String KMS_IMAGE = "registry.example/cvm-kms/kms@sha256:" + "a".repeat(64);
   private static final Pattern HASH = Pattern.compile("compose hash: ([0-9a-f]{64})");
 
   @TempDir Path tmp;
@@ -76,6 +77,8 @@ class DeployCvmIT {
                 19100,
                 "auth_eth_port",
                 19200));
+    vars.put("kms_image", KMS_IMAGE);
+    vars.put("auth_eth_image", "registry.example/cvm-kms/auth-eth@sha256:" + "b".repeat(64));
     vars.putAll(extra);
     return Ansible.playbook(tmp, DEADLINE, "deploy-cvm.yml", Ansible.vars(vars));
   }
@@ -117,8 +120,9 @@ class DeployCvmIT {
       String composeFile = create.get("compose_file").asText();
       assertThat(sha256(composeFile)).isEqualTo(printed);
       assertThat(Json.MAPPER.readTree(composeFile).get("docker_compose_file").asText())
-          .contains("kms.example.com")
-          .contains(CONTRACT);
+          .contains(CONTRACT)
+          .contains("https://eth-sepolia.example/v2/{apiKey}")
+          .contains(KMS_IMAGE);
       assertThat(composeFile).doesNotContain(TOKEN);
       assertThat(create.get("name").asText()).isEqualTo("kms");
       assertThat(create.get("vcpu").isInt()).isTrue();
