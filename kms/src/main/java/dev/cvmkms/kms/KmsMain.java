@@ -35,7 +35,17 @@ public final class KmsMain {
     return sb.toString();
   }
 
+  /**
+   * JDK TLS serves client-initiated renegotiation by default (TLS 1.2): each one costs the server a
+   * full handshake, so one connection could make it do handshakes forever. The switch is read once,
+   * when the TLS stack first initializes, hence here before anything else.
+   */
+  static void hardenTls() {
+    System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+  }
+
   public static void main(String[] args) {
+    hardenTls();
     CommandLine cli = new CommandLine(new KmsMain());
     // Errors go to stderr; stdout carries only each command's one document.
     cli.setErr(new java.io.PrintWriter(System.err, true));
