@@ -122,6 +122,10 @@ public final class ListenerGuard {
   /** The server options these limits imply; applied on top of the listener's own. */
   public HttpServerOptions apply(HttpServerOptions options) {
     return options
+        // With h2c on, a plain connection reaches the connection handler only after its first
+        // bytes (h2c or HTTP/1?), so idle ones would escape every cap and deadline. No client of
+        // ours speaks h2c; TLS listeners negotiate h2 by ALPN, unaffected.
+        .setHttp2ClearTextEnabled(false)
         .setMaxHeaderSize((int) limits.maxHeaderSize())
         // The request line holds method, URL and version: room for the two around the URL.
         .setMaxInitialLineLength((int) limits.maxUrlLength() + 32)
