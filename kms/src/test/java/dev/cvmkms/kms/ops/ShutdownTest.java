@@ -28,7 +28,14 @@ class ShutdownTest {
     RootKeys keys = new KeyBootstrap(Clock.systemUTC()).generate("localhost", Optional.empty());
     Vertx vertx = Vertx.vertx();
     Router router = Router.router(vertx);
-    router.get("/slow").handler(ctx -> vertx.setTimer(600, t -> ctx.response().end("done")));
+    java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(1);
+    router
+        .get("/slow")
+        .handler(
+            ctx -> {
+              arrived.countDown();
+              vertx.setTimer(600, t -> ctx.response().end("done"));
+            });
     HttpsListener listener =
         HttpsListener.start(
                 vertx,
@@ -48,7 +55,9 @@ class ShutdownTest {
 
     CompletableFuture<HttpResponse<String>> inFlight =
         http.sendAsync(HttpRequest.newBuilder(slow).build(), HttpResponse.BodyHandlers.ofString());
-    Thread.sleep(200);
+    // Shut down only once the request is in flight (a cold first TLS handshake on a loaded
+    // machine can take longer than any fixed sleep).
+    assertThat(arrived.await(30, TimeUnit.SECONDS)).isTrue();
     long t0 = System.nanoTime();
     Shutdown.run(vertx, readiness, listener, Duration.ofSeconds(5));
     long tookMs = (System.nanoTime() - t0) / 1_000_000;
