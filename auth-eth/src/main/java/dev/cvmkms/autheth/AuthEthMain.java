@@ -20,7 +20,21 @@ public final class AuthEthMain implements Runnable {
     new CommandLine(this).usage(System.err);
   }
 
+  /**
+   * Every Jackson parser of the process (Vert.x's JSON included) gets these nesting and length
+   * limits, checked while reading, before a value is built. Set before any factory exists.
+   */
+  static void limitJson() {
+    com.fasterxml.jackson.core.StreamReadConstraints.overrideDefaultStreamReadConstraints(
+        com.fasterxml.jackson.core.StreamReadConstraints.builder()
+            .maxNestingDepth(64)
+            .maxStringLength(16 << 20)
+            .maxNumberLength(100)
+            .build());
+  }
+
   public static void main(String[] args) {
+    limitJson();
     int code =
         new CommandLine(new AuthEthMain())
             .setOut(new java.io.PrintWriter(System.out, true))

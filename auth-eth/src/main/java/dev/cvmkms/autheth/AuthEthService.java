@@ -6,6 +6,8 @@ import dev.cvmkms.autheth.chain.RpcClient;
 import dev.cvmkms.autheth.chain.RpcMetrics;
 import dev.cvmkms.autheth.chain.TokenBucket;
 import dev.cvmkms.autheth.config.AuthEthConfig;
+import dev.cvmkms.autheth.http.GlobalLimiter;
+import dev.cvmkms.autheth.http.ListenerGuard;
 import dev.cvmkms.autheth.http.Routes;
 import dev.cvmkms.autheth.policy.DecisionService;
 import dev.cvmkms.autheth.policy.MetadataCache;
@@ -116,7 +118,11 @@ public final class AuthEthService {
             cfg.kmsContractAddr(),
             cfg.rpc().publicUrl(),
             cfg.maxBodyBytes(),
-            clock);
+            clock,
+            cfg.httpLimits().rateLimited()
+                ? new GlobalLimiter(
+                    cfg.httpLimits().ratePerSecond(), cfg.httpLimits().burst(), clock)
+                : null);
 
     metadata
         .start()
@@ -130,20 +136,22 @@ public final class AuthEthService {
               }
             });
 
+    // One guard for all listener instances: the caps are per port, not per event loop.
+    ListenerGuard guard =
+        new ListenerGuard(
+            vertx, "http", cfg.httpLimits(), path -> path.startsWith("/bootAuth/"), registry);
     HttpServerOptions options =
-        new HttpServerOptions()
-            .setHost(cfg.host())
-            .setPort(cfg.port())
-            .setIdleTimeout(72)
-            .setIdleTimeoutUnit(TimeUnit.SECONDS)
-            .setMaxInitialLineLength(8192)
-            .setMaxHeaderSize(16384);
+        guard.apply(new HttpServerOptions().setHost(cfg.host()).setPort(cfg.port()));
     // Several listeners on one port spread connections over the event loops. Port 0 (tests) would
     // give each its own random port, so it gets a single listener.
     int instances = cfg.port() == 0 ? 1 : cfg.httpInstances();
     List<Future<HttpServer>> listening = new ArrayList<>();
     for (int i = 0; i < instances; i++) {
-      listening.add(vertx.createHttpServer(options).requestHandler(routes).listen());
+      listening.add(
+          guard
+              .install(vertx.createHttpServer(options))
+              .requestHandler(guard.wrap(routes))
+              .listen());
     }
     return Future.all(listening)
         .map(

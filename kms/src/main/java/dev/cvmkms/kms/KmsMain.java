@@ -37,7 +37,32 @@ public final class KmsMain {
     return sb.toString();
   }
 
+  /**
+   * JDK TLS serves client-initiated renegotiation by default (TLS 1.2): each one costs the server a
+   * full handshake, so one connection could make it do handshakes forever. The switch is read once,
+   * when the TLS stack first initializes, hence here before anything else.
+   */
+  static void hardenTls() {
+    System.setProperty("jdk.tls.rejectClientInitiatedRenegotiation", "true");
+  }
+
+  /**
+   * Every Jackson parser of the process (attestation documents, event logs, the guest agent's and
+   * the webhook's answers) gets these nesting and length limits, checked while reading, before a
+   * value is built; the pRPC reader has tighter ones of its own. Set before any factory exists.
+   */
+  static void limitJson() {
+    com.fasterxml.jackson.core.StreamReadConstraints.overrideDefaultStreamReadConstraints(
+        com.fasterxml.jackson.core.StreamReadConstraints.builder()
+            .maxNestingDepth(64)
+            .maxStringLength(16 << 20)
+            .maxNumberLength(100)
+            .build());
+  }
+
   public static void main(String[] args) {
+    hardenTls();
+    limitJson();
     CommandLine cli = new CommandLine(new KmsMain());
     // Errors go to stderr; stdout carries only each command's one document.
     cli.setErr(new java.io.PrintWriter(System.err, true));

@@ -17,12 +17,14 @@ import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.ops.HttpsListener;
+import dev.cvmkms.kms.ops.ListenerGuard;
 import dev.cvmkms.kms.ops.OpsRoutes;
 import dev.cvmkms.kms.ops.Readiness;
 import dev.cvmkms.kms.ops.Shutdown;
 import dev.cvmkms.kms.ops.TlsIdentity;
 import dev.cvmkms.kms.rpc.PrpcMethod;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
+import dev.cvmkms.kms.rpc.RateLimiter;
 import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
 import dev.cvmkms.kms.service.AppAuthorization;
 import dev.cvmkms.kms.service.CallerAttestation;
@@ -161,7 +163,9 @@ public final class KmsRuntime {
                 clock,
                 config.rpc().bodyLimits())
             .table(kms);
-    PrpcRoutes prpc = new PrpcRoutes("KMS.", methods, registry, KmsVersion.version());
+    PrpcRoutes prpc =
+        new PrpcRoutes(
+            "KMS.", methods, registry, KmsVersion.version(), new RateLimiter(config.rateLimit()));
     prpc.warmUp();
 
     Router router = Router.router(vertx);
@@ -177,7 +181,9 @@ public final class KmsRuntime {
                 config.rpc().port(),
                 tls,
                 config.rpc().tls().mutual().mandatory(),
-                router)
+                router,
+                new ListenerGuard(
+                    vertx, "rpc", config.limits(), path -> path.startsWith("/prpc/"), registry))
             .toCompletionStage()
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
@@ -237,6 +243,7 @@ public final class KmsRuntime {
         config.onboard().port(),
         onboard,
         config.rpc().bodyLimits(),
+        config.limits(),
         registry);
     if (store.state() != KeyStore.State.COMPLETE) {
       throw new IllegalStateException("Failed to onboard: " + store + " holds no complete key set");

@@ -40,19 +40,31 @@ public final class KmsProcess implements AutoCloseable {
 
   /** Starts {@code java -jar kms.jar <args>} with the JDK running the tests. */
   public static KmsProcess start(Path logDir, int port, String... args) throws IOException {
+    return start(logDir, port, java.util.Map.of(), List.of(), args);
+  }
+
+  /**
+   * As {@link #start(Path, int, String...)} with extra environment variables, the command run under
+   * {@code wrapper} (e.g. {@code prlimit --nofile=1024:1024 --}).
+   */
+  public static KmsProcess start(
+      Path logDir,
+      int port,
+      java.util.Map<String, String> env,
+      List<String> wrapper,
+      String... args)
+      throws IOException {
     String jar = System.getProperty("kms.jar", "target/kms.jar");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar", jar));
+    List<String> cmd = new ArrayList<>(wrapper);
+    cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-jar", jar));
     cmd.addAll(List.of(args));
     Files.createDirectories(logDir);
     Path err = Files.createTempFile(logDir, "kms-", ".stderr");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().putAll(env);
     Process p =
-        new ProcessBuilder(cmd)
-            .redirectError(err.toFile())
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .start();
+        pb.redirectError(err.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     return new KmsProcess(p, err, port);
   }
 

@@ -26,7 +26,38 @@ public record AuthEthConfig(
     Duration metadataRefresh,
     Duration metadataRetry,
     int httpInstances,
-    int maxBodyBytes) {
+    int maxBodyBytes,
+    HttpLimits httpLimits) {
+
+  /** Without listener limits beyond the defaults (tests). */
+  public AuthEthConfig(
+      String host,
+      int port,
+      String kmsContractAddr,
+      String kmsContractCallAddr,
+      RpcEndpoint rpc,
+      RpcSettings rpcSettings,
+      OptionalLong expectedChainId,
+      Finality finality,
+      Duration metadataRefresh,
+      Duration metadataRetry,
+      int httpInstances,
+      int maxBodyBytes) {
+    this(
+        host,
+        port,
+        kmsContractAddr,
+        kmsContractCallAddr,
+        rpc,
+        rpcSettings,
+        expectedChainId,
+        finality,
+        metadataRefresh,
+        metadataRetry,
+        httpInstances,
+        maxBodyBytes,
+        HttpLimits.defaults());
+  }
 
   public static AuthEthConfig fromEnv(Map<String, String> env) {
     Env e = new Env(env);
@@ -82,7 +113,24 @@ public record AuthEthConfig(
         refresh,
         retry,
         e.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
-        e.integer("HTTP_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
+        e.integer("HTTP_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
+        httpLimits(e));
+  }
+
+  private static HttpLimits httpLimits(Env e) {
+    HttpLimits d = HttpLimits.defaults();
+    return new HttpLimits(
+        e.millis("HTTP_HEADER_TIMEOUT_MS", d.headerTimeout(), 10, 3_600_000),
+        e.millis("HTTP_BODY_TIMEOUT_MS", d.bodyTimeout(), 10, 3_600_000),
+        e.millis("HTTP_IDLE_TIMEOUT_MS", d.idleTimeout(), 1000, 3_600_000),
+        e.integer("HTTP_MAX_HEADER_BYTES", d.maxHeaderBytes(), 1024, 1 << 20),
+        e.integer("HTTP_MAX_HEADERS", d.maxHeaders(), 8, 10_000),
+        e.integer("HTTP_MAX_URL_BYTES", d.maxUrlBytes(), 256, 64 << 10),
+        e.integer("HTTP_MAX_CONNECTIONS", d.maxConnections(), 1, 1_000_000),
+        e.integer("HTTP_MAX_CONNECTIONS_PER_ADDRESS", d.maxConnectionsPerAddress(), 1, 1_000_000),
+        e.integer("HTTP_NO_BODY_LIMIT_BYTES", d.noBodyLimit(), 0, 64 << 10),
+        e.integer("RATE_LIMIT_PER_SEC", d.ratePerSecond(), 0, 1_000_000),
+        e.integer("RATE_LIMIT_BURST", d.burst(), 1, 1_000_000));
   }
 
   /** Typed, range-checked reads whose errors name the key. */

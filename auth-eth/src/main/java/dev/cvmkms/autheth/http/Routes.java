@@ -1,5 +1,7 @@
 package dev.cvmkms.autheth.http;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import dev.cvmkms.autheth.policy.BootInfoParser;
 import dev.cvmkms.autheth.policy.BootResponse;
 import dev.cvmkms.autheth.policy.DecisionService;
@@ -11,8 +13,9 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.json.jackson.JacksonCodec;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -40,7 +43,23 @@ public final class Routes implements Handler<HttpServerRequest> {
   private final String publicRpcUrl;
   private final int maxBodyBytes;
   private final LongSupplier clock;
+  private final GlobalLimiter limiter; // null: off
   private volatile boolean draining;
+
+  /**
+   * Request bodies are parsed with these limits, checked as the parser reads (before a value is
+   * built): the boot info is a flat object of short hex strings.
+   */
+  private static final JsonFactory BODY_JSON =
+      JsonFactory.builder()
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(32)
+                  .maxStringLength(64 * 1024)
+                  .maxNumberLength(64)
+                  .maxNameLength(1024)
+                  .build())
+          .build();
 
   public Routes(
       MetadataCache metadata,
@@ -50,6 +69,23 @@ public final class Routes implements Handler<HttpServerRequest> {
       String publicRpcUrl,
       int maxBodyBytes,
       LongSupplier clock) {
+    this(metadata, decisions, registry, kmsContractAddr, publicRpcUrl, maxBodyBytes, clock, null);
+  }
+
+  /**
+   * @param limiter when set, {@code GET /} and {@code /bootAuth/*} take a token first; without one
+   *     they get 429 with {@code Retry-After} (health and metrics are never limited)
+   */
+  public Routes(
+      MetadataCache metadata,
+      DecisionService decisions,
+      PrometheusMeterRegistry registry,
+      String kmsContractAddr,
+      String publicRpcUrl,
+      int maxBodyBytes,
+      LongSupplier clock,
+      GlobalLimiter limiter) {
+    this.limiter = limiter;
     this.metadata = metadata;
     this.decisions = decisions;
     this.registry = registry;
@@ -66,6 +102,17 @@ public final class Routes implements Handler<HttpServerRequest> {
     HttpMethod method = req.method();
     boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
     String route;
+    boolean limited =
+        (read && path.equals("/"))
+            || (method == HttpMethod.POST
+                && (path.equals("/bootAuth/app") || path.equals("/bootAuth/kms")));
+    if (limited && limiter != null) {
+      Duration wait = limiter.tryAcquire();
+      if (!wait.isZero()) {
+        tooMany(req, wait, start, path);
+        return;
+      }
+    }
     if (read && path.equals("/")) {
       route = "/";
       info(req, start);
@@ -95,6 +142,40 @@ public final class Routes implements Handler<HttpServerRequest> {
               .put("statusCode", 404)
               .encode();
       send(req, 404, JSON, body, start, "other");
+    }
+  }
+
+  private void tooMany(HttpServerRequest req, Duration wait, long start, String route) {
+    registry.counter("autheth_http_rate_limited_total", "route", route).increment();
+    long seconds = Math.max(1, (wait.toNanos() + 999_999_999L) / 1_000_000_000L);
+    String length = req.getHeader("content-length");
+    boolean close =
+        !req.isEnded()
+            && (length == null ? req.getHeader("transfer-encoding") != null : !small(length));
+    if (!req.isEnded()) {
+      req.handler(chunk -> {});
+    }
+    req.response().putHeader("retry-after", Long.toString(seconds));
+    if (close) {
+      req.response().putHeader("connection", "close");
+    }
+    send(
+        req,
+        429,
+        JSON,
+        new JsonObject().put("status", "error").put("message", "rate limit exceeded").encode(),
+        start,
+        route);
+    if (close) {
+      req.response().endHandler(v -> req.connection().close());
+    }
+  }
+
+  private boolean small(String contentLength) {
+    try {
+      return Long.parseLong(contentLength.trim()) <= maxBodyBytes;
+    } catch (NumberFormatException e) {
+      return false;
     }
   }
 
@@ -226,8 +307,8 @@ public final class Routes implements Handler<HttpServerRequest> {
         throw new UnsupportedBody();
       }
       try {
-        return Json.decodeValue(body);
-      } catch (DecodeException e) {
+        return JacksonCodec.fromParser(BODY_JSON.createParser(body.getBytes()), Object.class);
+      } catch (DecodeException | java.io.IOException e) {
         throw new UnsupportedBody();
       }
     }

@@ -73,6 +73,19 @@ public final class AttestationException extends RuntimeException {
     return reason;
   }
 
+  /**
+   * The text a remote caller may see: for a quote or collateral that could not be obtained only the
+   * reason, since the detail names internal endpoints (the guest agent's address, PCCS paths) that
+   * belong in the log; otherwise the full message, which names the failed field.
+   */
+  public String publicMessage() {
+    return switch (reason) {
+      case QUOTE_UNAVAILABLE -> reason + ": no quote could be obtained";
+      case COLLATERAL_UNAVAILABLE -> reason + ": collateral could not be fetched";
+      default -> getMessage();
+    };
+  }
+
   public static AttestationException malformed(String message) {
     return new AttestationException(Reason.MALFORMED, message);
   }

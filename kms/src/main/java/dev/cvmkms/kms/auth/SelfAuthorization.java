@@ -99,7 +99,10 @@ public final class SelfAuthorization {
       }
       return new KmsException(k.kind(), PREFIX + k.getMessage(), k);
     }
-    String msg = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    String msg =
+        cause instanceof dev.cvmkms.kms.attestation.AttestationException a
+            ? a.publicMessage()
+            : cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     return new KmsException(KmsException.Kind.UPSTREAM_UNAVAILABLE, PREFIX + msg, cause);
   }
 }

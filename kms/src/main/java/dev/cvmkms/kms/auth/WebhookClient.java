@@ -236,7 +236,7 @@ public final class WebhookClient {
     if (op != Operation.INFO || !err.outcome().retryable() || attemptNo >= settings.maxRetries()) {
       return -1;
     }
-    long waitMs = err.retryAfterMillis() >= 0 ? err.retryAfterMillis() : fullJitter(attemptNo);
+    long waitMs = retryWaitMillis(attemptNo, err.retryAfterMillis(), ThreadLocalRandom.current());
     long leftAfterWait = TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime()) - waitMs;
     return leftAfterWait >= MIN_ATTEMPT_MS ? waitMs : -1;
   }
@@ -305,8 +305,17 @@ public final class WebhookClient {
     return e.withMessage(e.getMessage() + " (after " + attempts + " attempts)");
   }
 
-  private static long fullJitter(int attemptNo) {
+  /**
+   * The wait before retry {@code attemptNo} (0 for the first retry): the server's Retry-After when
+   * it sent one, else full jitter, uniform in [0, min(cap, base * 2^attemptNo)]. So the expected
+   * wait never shrinks from one failure to the next, and a Retry-After is never undercut.
+   */
+  static long retryWaitMillis(
+      int attemptNo, long retryAfterMillis, java.util.random.RandomGenerator random) {
+    if (retryAfterMillis >= 0) {
+      return retryAfterMillis;
+    }
     long ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(attemptNo, 20));
-    return ThreadLocalRandom.current().nextLong(ceiling + 1);
+    return random.nextLong(ceiling + 1);
   }
 }

@@ -3,6 +3,7 @@ package dev.cvmkms.kms.cli;
 import dev.cvmkms.kms.KmsRuntime;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
+import dev.cvmkms.kms.config.KmsConfigLoader;
 import dev.cvmkms.kms.config.OnboardConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -61,7 +62,8 @@ public final class DevCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Path dir = stateDir.toAbsolutePath();
     Files.createDirectories(dir);
-    KmsConfig config = KmsConfig.forDev(dir, bind, port);
+    KmsConfig config =
+        KmsConfigLoader.withLimitsFromEnv(KmsConfig.forDev(dir, bind, port), System.getenv());
     if (authUrl != null) {
       config = config.withAuthApi(AuthApiConfig.Webhook.at(authUrl), true);
     }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -121,6 +122,34 @@ final class ConfigTable {
       throw new ConfigException(keyOf(key), keyOf(key) + " is out of range: " + r.node.asText());
     }
     return r.node.intValue();
+  }
+
+  /** An integer, or null when absent. */
+  Integer optionalInteger(String key) {
+    Raw r = raw(key);
+    return r == null ? null : integer(key, 0);
+  }
+
+  /**
+   * An array of strings; from the environment a comma-separated list ({@code "a,b"}, empty for
+   * none).
+   */
+  List<String> stringList(String key, List<String> def) {
+    Raw r = raw(key);
+    if (r == null) return def;
+    List<String> out = new java.util.ArrayList<>();
+    if (r.env != null) {
+      for (String part : r.env.value().split(",", -1)) {
+        if (!part.isBlank()) out.add(part.strip());
+      }
+      return List.copyOf(out);
+    }
+    if (!r.node.isArray()) throw wrongType(key, r, "an array of strings");
+    for (JsonNode item : r.node) {
+      if (!item.isTextual()) throw wrongType(key, r, "an array of strings");
+      out.add(item.textValue());
+    }
+    return List.copyOf(out);
   }
 
   /** A size in bytes: an integer, or a string such as {@code "64KiB"}; null when absent. */

@@ -34,6 +34,8 @@ import java.util.Optional;
  *     caller should log them
  * @param auditLog the JSON-lines audit log of key releases and signing decisions ({@code
  *     core.audit.path}; default {@link #defaultAuditLog(Path)})
+ * @param rateLimit per-client rate limits of the main listener ({@code [rate_limit]}, ours)
+ * @param limits connection and request limits of every listener ({@code [limits]}, ours)
  */
 public record KmsConfig(
     RpcConfig rpc,
@@ -50,7 +52,9 @@ public record KmsConfig(
     AuthApiConfig authApi,
     OnboardConfig onboard,
     List<String> ignoredKeys,
-    Path auditLog) {
+    Path auditLog,
+    RateLimitConfig rateLimit,
+    ListenerLimits limits) {
 
   /** The audit file's name in its directory. */
   public static final String AUDIT_LOG_FILE = "kms-audit.jsonl";
@@ -86,7 +90,46 @@ public record KmsConfig(
         authApi,
         onboard,
         ignoredKeys,
-        certDir == null ? null : defaultAuditLog(certDir));
+        certDir == null ? null : defaultAuditLog(certDir),
+        RateLimitConfig.defaultConfig(),
+        ListenerLimits.defaults());
+  }
+
+  /** The configuration with the default rate and listener limits. */
+  public KmsConfig(
+      RpcConfig rpc,
+      Path certDir,
+      String siteName,
+      boolean enforceSelfAuthorization,
+      boolean attestRpcCert,
+      boolean sevSnpKeyRelease,
+      boolean awsNitroTpmKeyRelease,
+      AttestationConfig attestation,
+      ImageConfig image,
+      AdminConfig admin,
+      MetricsConfig metrics,
+      AuthApiConfig authApi,
+      OnboardConfig onboard,
+      List<String> ignoredKeys,
+      Path auditLog) {
+    this(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog,
+        RateLimitConfig.defaultConfig(),
+        ListenerLimits.defaults());
   }
 
   /**
@@ -100,6 +143,8 @@ public record KmsConfig(
 
   public KmsConfig {
     Checks.present("core.audit.path", auditLog);
+    Checks.present("rate_limit", rateLimit);
+    Checks.present("limits", limits);
     Checks.present("rpc", rpc);
     Checks.present("core.cert_dir", certDir);
     Checks.present("core.site_name", siteName);
@@ -149,7 +194,9 @@ public record KmsConfig(
         new AuthApiConfig.Dev(AuthApiConfig.Dev.DEFAULT_GATEWAY_APP_ID),
         new OnboardConfig(false, "", bindAddress, port),
         List.of(),
-        stateDir.resolve(AUDIT_LOG_FILE));
+        stateDir.resolve(AUDIT_LOG_FILE),
+        RateLimitConfig.defaultConfig(),
+        ListenerLimits.defaults());
   }
 
   /**
@@ -171,7 +218,9 @@ public record KmsConfig(
         authApi,
         onboard,
         ignoredKeys,
-        auditLog);
+        auditLog,
+        rateLimit,
+        limits);
   }
 
   /** This config with another onboarding section ({@code kms dev --onboard}). */
@@ -191,7 +240,31 @@ public record KmsConfig(
         authApi,
         onboard,
         ignoredKeys,
-        auditLog);
+        auditLog,
+        rateLimit,
+        limits);
+  }
+
+  /** This config with other rate and listener limits. */
+  public KmsConfig withLimits(RateLimitConfig rateLimit, ListenerLimits limits) {
+    return new KmsConfig(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog,
+        rateLimit,
+        limits);
   }
 
   /**

@@ -98,6 +98,24 @@ public final class KmsConfigLoader {
   }
 
   /**
+   * {@code [rate_limit]} and {@code [limits]} from {@code KMS__RATE_LIMIT__...} and {@code
+   * KMS__LIMITS__...} variables alone ({@code kms dev}, which has no config file); any other {@code
+   * KMS__} variable is refused, since {@code kms dev} would not apply it.
+   */
+  public static KmsConfig withLimitsFromEnv(KmsConfig config, Map<String, String> env) {
+    EnvOverrides overrides = EnvOverrides.from(env);
+    ConfigTable root =
+        ConfigTable.root(
+            JsonNodeFactory.instance.objectNode(),
+            overrides,
+            new LoadRecord(KmsConfigLoader::closestKnown));
+    RateLimitConfig rateLimit = readRateLimit(root.table("rate_limit"));
+    ListenerLimits limits = readLimits(root.table("limits"));
+    overrides.requireAllUsed(KmsConfigLoader::closestKey);
+    return config.withLimits(rateLimit, limits);
+  }
+
+  /**
    * Every key this loader reads (dotted paths, ignored keys excluded); for documentation checks.
    */
   static Set<String> keys() {
@@ -161,7 +179,9 @@ public final class KmsConfigLoader {
     root.table("default").finish();
 
     RpcConfig rpc = readRpc(root.table("rpc"));
-    KmsConfig config = readCore(root.table("core"), rpc, env, record);
+    RateLimitConfig rateLimit = readRateLimit(root.table("rate_limit"));
+    ListenerLimits limits = readLimits(root.table("limits"));
+    KmsConfig config = readCore(root.table("core"), rpc, env, record).withLimits(rateLimit, limits);
     root.finish();
     overrides.requireAllUsed(KmsConfigLoader::closestKey);
     return config;
@@ -218,6 +238,53 @@ public final class KmsConfigLoader {
         new TlsConfig(key, certs, mutual),
         new BodyLimits(defaultLimit, perMethod),
         grace);
+  }
+
+  private static RateLimitConfig readRateLimit(ConfigTable t) {
+    RateLimitConfig d = RateLimitConfig.defaultConfig();
+    boolean enabled = t.bool("enabled", d.enabled());
+    RateLimitConfig.Rate defaults =
+        new RateLimitConfig.Rate(
+            t.integer("rate", d.defaults().perSecond()), t.integer("burst", d.defaults().burst()));
+    ConfigTable methodsT = t.table("methods");
+    Map<String, RateLimitConfig.Rate> perMethod = new HashMap<>();
+    for (String method : BodyLimits.METHODS) {
+      ConfigTable m = methodsT.table(method);
+      Integer rate = m.optionalInteger("rate");
+      Integer burst = m.optionalInteger("burst");
+      if (rate != null || burst != null) {
+        perMethod.put(
+            method,
+            new RateLimitConfig.Rate(
+                rate == null ? defaults.perSecond() : rate,
+                burst == null ? defaults.burst() : burst));
+      }
+      m.finish();
+    }
+    methodsT.finish();
+    int maxClients = t.integer("max_clients", d.maxClients());
+    Duration idle = t.duration("idle_expiry", d.idleExpiry());
+    List<String> proxies = t.stringList("trusted_proxies", d.trustedProxies());
+    String header = t.string("forwarded_header", d.forwardedHeader());
+    t.finish();
+    return new RateLimitConfig(enabled, defaults, perMethod, maxClients, idle, proxies, header);
+  }
+
+  private static ListenerLimits readLimits(ConfigTable t) {
+    ListenerLimits d = ListenerLimits.defaults();
+    ListenerLimits limits =
+        new ListenerLimits(
+            t.duration("header_timeout", d.headerTimeout()),
+            t.duration("body_timeout", d.bodyTimeout()),
+            t.duration("idle_timeout", d.idleTimeout()),
+            t.bytes("max_header_size", d.maxHeaderSize()),
+            t.integer("max_headers", d.maxHeaders()),
+            t.bytes("max_url_length", d.maxUrlLength()),
+            t.integer("max_connections", d.maxConnections()),
+            t.integer("max_connections_per_address", d.maxConnectionsPerAddress()),
+            t.bytes("no_body_limit", d.noBodyLimit()));
+    t.finish();
+    return limits;
   }
 
   private static KmsConfig readCore(

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The main listener: HTTPS with the RPC certificate, client certificates optional (or mandatory)
- * and trusted only against the temp CA, HTTP/1.1 and h2 by ALPN, bounded header and idle limits.
+ * and trusted only against the temp CA, HTTP/1.1 and h2 by ALPN, with the {@link ListenerGuard}'s
+ * connection and request limits.
  */
 public final class HttpsListener {
   private final HttpServer server;
@@ -29,6 +30,7 @@ public final class HttpsListener {
     this.draining = draining;
   }
 
+  /** With the default {@link dev.cvmkms.kms.config.ListenerLimits} (tests and fakes). */
   public static Future<HttpsListener> start(
       Vertx vertx,
       String host,
@@ -36,6 +38,24 @@ public final class HttpsListener {
       TlsIdentity tls,
       boolean clientAuthMandatory,
       Router router) {
+    ListenerGuard guard =
+        new ListenerGuard(
+            vertx,
+            "rpc",
+            dev.cvmkms.kms.config.ListenerLimits.defaults(),
+            path -> path.startsWith("/prpc/"),
+            new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    return start(vertx, host, port, tls, clientAuthMandatory, router, guard);
+  }
+
+  public static Future<HttpsListener> start(
+      Vertx vertx,
+      String host,
+      int port,
+      TlsIdentity tls,
+      boolean clientAuthMandatory,
+      Router router,
+      ListenerGuard guard) {
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(host)
@@ -49,15 +69,13 @@ public final class HttpsListener {
                     .setCertValue(Buffer.buffer(tls.certPem())))
             .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(tls.clientCaPem())))
             .setClientAuth(clientAuthMandatory ? ClientAuth.REQUIRED : ClientAuth.REQUEST)
-            .setMaxHeaderSize(16 * 1024)
-            .setMaxInitialLineLength(8 * 1024)
-            .setIdleTimeout(60)
-            .setIdleTimeoutUnit(TimeUnit.SECONDS)
             .setCompressionSupported(false);
+    guard.apply(options);
     AtomicBoolean draining = new AtomicBoolean();
+    guard.mount(router);
     closeConnectionsWhileDraining(router, draining);
-    return vertx
-        .createHttpServer(options)
+    return guard
+        .install(vertx.createHttpServer(options))
         .requestHandler(router)
         .listen()
         .map(server -> new HttpsListener(server, draining));

@@ -24,6 +24,9 @@ public final class PrpcErrors {
   /** pRPC answers every RPC error with this status. */
   public static final int STATUS = 400;
 
+  /** Our rate limiter's status (not dstack's; it has no limiter), with the same error body. */
+  public static final int TOO_MANY_REQUESTS = 429;
+
   private PrpcErrors() {}
 
   /**
@@ -64,8 +67,14 @@ public final class PrpcErrors {
 
   /** Ends {@code response} with status 400, the mode's content type and the error body. */
   public static Future<Void> send(HttpServerResponse response, boolean json, String message) {
+    return send(response, STATUS, json, message);
+  }
+
+  /** Ends {@code response} with {@code status}, the mode's content type and the error body. */
+  public static Future<Void> send(
+      HttpServerResponse response, int status, boolean json, String message) {
     response
-        .setStatusCode(STATUS)
+        .setStatusCode(status)
         .putHeader(
             HttpHeaders.CONTENT_TYPE, json ? PrpcContentTypes.JSON : PrpcContentTypes.PROTOBUF);
     return response.end(Buffer.buffer(json ? jsonBody(message) : protoBody(message)));

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
@@ -24,9 +25,22 @@ final class PrpcJsonReader {
   /** Deep enough for any pRPC message; shallow enough that hostile nesting cannot hurt. */
   static final int MAX_DEPTH = 32;
 
+  /** One string value: a hex attestation with a long event log stays far below. */
+  static final int MAX_STRING_LENGTH = 1 << 20;
+
+  /** Digits of one number: a uint64 has 20. */
+  static final int MAX_NUMBER_LENGTH = 64;
+
+  /** Checked by the parser as it reads, before a value is materialised. */
   private static final JsonFactory FACTORY =
       JsonFactory.builder()
-          .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxNestingDepth(MAX_DEPTH)
+                  .maxStringLength(MAX_STRING_LENGTH)
+                  .maxNumberLength(MAX_NUMBER_LENGTH)
+                  .maxNameLength(1024)
+                  .build())
           .build();
 
   private static final BigInteger TWO_32 = BigInteger.ONE.shiftLeft(32);
@@ -63,15 +77,31 @@ final class PrpcJsonReader {
         throw KmsException.invalid("invalid JSON request: trailing characters after the value");
       }
       return result;
+    } catch (StreamConstraintsException e) {
+      throw KmsException.invalid("invalid JSON request: " + limitExceeded(e));
     } catch (JsonProcessingException e) {
+      // Jackson's own text names its internals and suggests settings; say what is wrong instead.
       JsonLocation at = e.getLocation();
       throw KmsException.invalid(
-          "invalid JSON request: "
-              + e.getOriginalMessage()
+          "invalid JSON request: malformed JSON"
               + (at == null ? "" : " at line " + at.getLineNr() + " column " + at.getColumnNr()));
     } catch (IOException e) {
-      throw KmsException.invalid("invalid JSON request: " + e.getMessage());
+      throw KmsException.invalid("invalid JSON request: malformed JSON");
     }
+  }
+
+  private static String limitExceeded(StreamConstraintsException e) {
+    String m = String.valueOf(e.getOriginalMessage()).toLowerCase(java.util.Locale.ROOT);
+    if (m.contains("nesting")) {
+      return "nested deeper than " + MAX_DEPTH + " levels";
+    }
+    if (m.contains("number")) {
+      return "a number longer than " + MAX_NUMBER_LENGTH + " characters";
+    }
+    if (m.contains("name")) {
+      return "a field name longer than 1024 characters";
+    }
+    return "a string longer than " + MAX_STRING_LENGTH + " characters";
   }
 
   private static boolean isBlank(byte[] json) {

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * are counted as {@value #UNKNOWN}).
  *
  * <p>In Prometheus text: {@code kms_rpc_requests_total{method,outcome}}, {@code
- * kms_rpc_request_duration_seconds{method}} (histogram), and dstack's two counters {@code
+ * kms_rpc_request_duration_seconds{method}} (histogram), {@code kms_rpc_rate_limited_total{method}}
+ * (429s of the per-client limiter; never labelled by client), and dstack's two counters {@code
  * dstack_kms_attestation_requests_total} / {@code dstack_kms_attestation_failures_total} for
  * GetAppKey, GetKmsKey and SignCert (every response; failures = status >= 400).
  */
@@ -23,7 +24,8 @@ final class PrpcMetrics {
   static final String UNKNOWN = "unknown";
   static final Set<String> ATTESTATION_METHODS = Set.of("GetAppKey", "GetKmsKey", "SignCert");
 
-  private record MethodMeters(Counter ok, Counter error, Timer duration, boolean attestation) {}
+  private record MethodMeters(
+      Counter ok, Counter error, Counter rateLimited, Timer duration, boolean attestation) {}
 
   private final Map<String, MethodMeters> meters = new HashMap<>();
   private final Counter attestationRequests;
@@ -56,6 +58,10 @@ final class PrpcMetrics {
     return new MethodMeters(
         requests(registry, method, "ok"),
         requests(registry, method, "error"),
+        Counter.builder("kms.rpc.rate_limited")
+            .description("pRPC requests refused by the per-client rate limiter (429), by method")
+            .tags("method", method)
+            .register(registry),
         Timer.builder("kms.rpc.request.duration")
             .description("pRPC request duration, from routing to response")
             .tags("method", method)
@@ -69,6 +75,11 @@ final class PrpcMetrics {
         .description("pRPC requests by method and outcome")
         .tags("method", method, "outcome", outcome)
         .register(registry);
+  }
+
+  /** Counts one request refused by the rate limiter (also recorded as a finished request). */
+  void rateLimited(String method) {
+    meters.getOrDefault(method, meters.get(UNKNOWN)).rateLimited().increment();
   }
 
   /** Records one finished request; {@code method} is the trimmed name (unknown ones pooled). */

@@ -62,6 +62,8 @@ public final class PrpcRoutes {
   private final Map<String, PrpcMethod<?, ?>> methods;
   private final PrpcMetrics metrics;
   private final String versionHeader;
+  private final RateLimiter limiter; // null: unlimited
+  private final ClientKey clientKey;
 
   /**
    * @param servicePrefix the prefix trimmed from method names: {@code "KMS."}, {@code "Onboard."}
@@ -75,6 +77,25 @@ public final class PrpcRoutes {
       List<? extends PrpcMethod<?, ?>> methods,
       MeterRegistry registry,
       String appVersion) {
+    this(servicePrefix, methods, registry, appVersion, null);
+  }
+
+  /**
+   * As {@link #PrpcRoutes(String, List, MeterRegistry, String)}, with every request first taking a
+   * token from {@code limiter} for its client ({@link ClientKey}); without one it gets 429 with
+   * {@code Retry-After} (whole seconds until a token) and the pRPC error body, and is counted in
+   * {@code kms.rpc.rate_limited{method}}.
+   *
+   * @param limiter null for no limit
+   */
+  public PrpcRoutes(
+      String servicePrefix,
+      List<? extends PrpcMethod<?, ?>> methods,
+      MeterRegistry registry,
+      String appVersion,
+      RateLimiter limiter) {
+    this.limiter = limiter;
+    this.clientKey = limiter == null ? null : new ClientKey(limiter.config());
     this.servicePrefix = Objects.requireNonNull(servicePrefix, "servicePrefix");
     Map<String, PrpcMethod<?, ?>> byName = new LinkedHashMap<>();
     for (PrpcMethod<?, ?> method : methods) {
@@ -139,6 +160,14 @@ public final class PrpcRoutes {
     if (versionHeader != null) {
       ctx.response().putHeader("X-App-Version", versionHeader);
     }
+    if (limiter != null) {
+      java.time.Duration wait = limiter.tryAcquire(name, clientKey.of(request));
+      if (!wait.isZero()) {
+        PrpcMethod<?, ?> known = methods.get(name);
+        exchange.rateLimited(wait, known == null ? 0 : known.bodyLimit());
+        return;
+      }
+    }
     PrpcMethod<?, ?> method = methods.get(name);
     if (method == null) {
       exchange.fail(exchange.json, "Service not found: " + name);
@@ -194,7 +223,12 @@ public final class PrpcRoutes {
       exchange.fail(queryJson, e.publicMessage());
       return;
     } catch (InvalidProtocolBufferException e) {
-      exchange.fail(queryJson, "invalid protobuf request: " + e.getMessage());
+      // protobuf-java's text is advice about truncation and embedded lengths; keep it simple.
+      exchange.fail(
+          queryJson,
+          "invalid protobuf request: not a valid "
+              + method.requestDefault().getDescriptorForType().getName()
+              + " message");
       return;
     } catch (RuntimeException e) { // a codec bug, not the caller's fault
       LOG.error("prpc {}: decoding the request failed", exchange.logName(), e);
@@ -355,6 +389,44 @@ public final class PrpcRoutes {
       finish(PrpcErrors.STATUS, message);
       Future<Void> sent = PrpcErrors.send(ctx.response(), jsonBody, message);
       if (close) {
+        sent.onComplete(v -> request.connection().close());
+      }
+    }
+
+    /**
+     * 429 with Retry-After. A body that fits the method's limit is read and dropped so the
+     * connection stays usable (a new TLS handshake per refused request would cost more than the
+     * request); anything else closes the connection after the answer.
+     */
+    void rateLimited(java.time.Duration wait, long bodyLimit) {
+      HttpServerRequest request = ctx.request();
+      long seconds = Math.max(1, (wait.toNanos() + 999_999_999L) / 1_000_000_000L);
+      String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+      boolean drain =
+          request.isEnded()
+              || request.version() == HttpVersion.HTTP_2
+              || (length != null && withinLimit(length, bodyLimit))
+              || (length == null && request.getHeader(HttpHeaders.TRANSFER_ENCODING) == null);
+      metrics.rateLimited(method);
+      done = true;
+      long nanos = System.nanoTime() - startNanos;
+      metrics.record(method, PrpcErrors.TOO_MANY_REQUESTS, nanos);
+      if (!request.isEnded()) {
+        request.handler(chunk -> {});
+        request.resume();
+      }
+      HttpServerResponse response = ctx.response();
+      response.putHeader(HttpHeaders.RETRY_AFTER, Long.toString(seconds));
+      if (!drain) {
+        response.putHeader(HttpHeaders.CONNECTION, "close");
+      }
+      Future<Void> sent =
+          PrpcErrors.send(
+              response,
+              PrpcErrors.TOO_MANY_REQUESTS,
+              json,
+              "rate limit exceeded, retry after " + seconds + " s");
+      if (!drain) {
         sent.onComplete(v -> request.connection().close());
       }
     }

@@ -81,6 +81,6 @@ public final class CallerAttestation {
         e.reason() == AttestationException.Reason.COLLATERAL_UNAVAILABLE
             ? KmsException.Kind.UPSTREAM_UNAVAILABLE
             : KmsException.Kind.NOT_ATTESTED;
-    return new KmsException(kind, "invalid quote: " + e.getMessage(), e);
+    return new KmsException(kind, "invalid quote: " + e.publicMessage(), e);
   }
 }

@@ -285,7 +285,7 @@ public final class KmsService {
           e.reason() == AttestationException.Reason.COLLATERAL_UNAVAILABLE
               ? KmsException.Kind.UPSTREAM_UNAVAILABLE
               : KmsException.Kind.NOT_ATTESTED,
-          "Quote verification failed: " + e.getMessage(),
+          "Quote verification failed: " + e.publicMessage(),
           e);
     }
   }

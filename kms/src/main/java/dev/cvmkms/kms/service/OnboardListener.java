@@ -3,6 +3,8 @@ package dev.cvmkms.kms.service;
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsVersion;
 import dev.cvmkms.kms.config.BodyLimits;
+import dev.cvmkms.kms.config.ListenerLimits;
+import dev.cvmkms.kms.ops.ListenerGuard;
 import dev.cvmkms.kms.rpc.Caller;
 import dev.cvmkms.kms.rpc.PrpcErrors;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
@@ -36,6 +38,7 @@ public final class OnboardListener {
           + " connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none';"
           + " frame-ancestors 'none'";
   private static final String TEXT = "text/plain; charset=utf-8";
+  private static final Duration MIN_IDLE = Duration.ofSeconds(120);
 
   private final HttpServer server;
 
@@ -55,6 +58,17 @@ public final class OnboardListener {
     }
   }
 
+  /** {@link #start} with the default listener limits. */
+  public static Future<OnboardListener> start(
+      Vertx vertx,
+      String host,
+      int port,
+      OnboardService service,
+      BodyLimits limits,
+      MeterRegistry registry) {
+    return start(vertx, host, port, service, limits, ListenerLimits.defaults(), registry);
+  }
+
   /** Starts listening; the page is read here, before the first request. */
   public static Future<OnboardListener> start(
       Vertx vertx,
@@ -62,6 +76,7 @@ public final class OnboardListener {
       int port,
       OnboardService service,
       BodyLimits limits,
+      ListenerLimits listenerLimits,
       MeterRegistry registry) {
     String page = loadPage();
     PrpcRoutes prpc =
@@ -96,19 +111,34 @@ public final class OnboardListener {
                                 .end(
                                     ar.succeeded() ? "OK" : PrpcErrors.publicMessage(ar.cause()))));
     prpc.mount(router);
+    // Onboard may wait up to the client's 60 s deadline on the source with the request connection
+    // silent: the idle timeout must not cut it first.
+    Duration idle = listenerLimits.idleTimeout();
+    if (idle.compareTo(MIN_IDLE) < 0) {
+      idle = MIN_IDLE;
+    }
+    ListenerGuard guard =
+        new ListenerGuard(
+            vertx,
+            "onboard",
+            new ListenerLimits(
+                listenerLimits.headerTimeout(),
+                listenerLimits.bodyTimeout(),
+                idle,
+                listenerLimits.maxHeaderSize(),
+                listenerLimits.maxHeaders(),
+                listenerLimits.maxUrlLength(),
+                listenerLimits.maxConnections(),
+                listenerLimits.maxConnectionsPerAddress(),
+                listenerLimits.noBodyLimit()),
+            path -> path.startsWith("/prpc/"),
+            registry);
+    guard.mount(router);
     HttpServerOptions options =
-        new HttpServerOptions()
-            .setHost(host)
-            .setPort(port)
-            .setMaxHeaderSize(16 * 1024)
-            .setMaxInitialLineLength(8 * 1024)
-            // Onboard may wait up to the client's 60 s deadline on the source with the request
-            // connection silent: the idle timeout must not cut it first.
-            .setIdleTimeout(120)
-            .setIdleTimeoutUnit(TimeUnit.SECONDS)
-            .setCompressionSupported(false);
-    return vertx
-        .createHttpServer(options)
+        guard.apply(
+            new HttpServerOptions().setHost(host).setPort(port).setCompressionSupported(false));
+    return guard
+        .install(vertx.createHttpServer(options))
         .requestHandler(router)
         .listen()
         .map(OnboardListener::new);
@@ -134,10 +164,11 @@ public final class OnboardListener {
       int port,
       OnboardService service,
       BodyLimits limits,
+      ListenerLimits listenerLimits,
       MeterRegistry registry)
       throws Exception {
     OnboardListener listener =
-        start(vertx, host, port, service, limits, registry)
+        start(vertx, host, port, service, limits, listenerLimits, registry)
             .toCompletionStage()
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);

@@ -3,6 +3,7 @@ package dev.cvmkms.kms.service;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.BootInfoFields;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
@@ -303,7 +304,10 @@ public final class OnboardService {
                         ? e
                         : new KmsException(
                             KmsException.Kind.NOT_ATTESTED,
-                            "cannot attest this KMS: " + e.getMessage(),
+                            "cannot attest this KMS: "
+                                + (e instanceof AttestationException a
+                                    ? a.publicMessage()
+                                    : e.getMessage()),
                             e)))
         .compose(
             b ->

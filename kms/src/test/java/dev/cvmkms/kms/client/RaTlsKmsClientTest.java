@@ -295,6 +295,42 @@ class RaTlsKmsClientTest {
             });
   }
 
+  /**
+   * "Our clients never retry faster after failures": the RA-TLS client (get-keys, onboarding) does
+   * not retry at all. Each failed call made exactly one connection by the time it reported the
+   * failure, so N failing calls are N attempts, whatever the server does.
+   */
+  @Test
+  void aFailingServer_seesExactlyOneAttemptPerCall_neverARetry() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger accepted =
+        new java.util.concurrent.atomic.AtomicInteger();
+    try (ServerSocket resetting =
+        new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread acceptor =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    while (!resetting.isClosed()) {
+                      try (java.net.Socket s = resetting.accept()) {
+                        accepted.incrementAndGet();
+                        s.setSoLinger(true, 0); // RST: the harshest failure, retryable if any
+                      } catch (java.io.IOException e) {
+                        return;
+                      }
+                    }
+                  });
+      for (int call = 1; call <= 5; call++) {
+        RaTlsKmsClient client =
+            client("https://127.0.0.1:" + resetting.getLocalPort(), Optional.empty(), false);
+        assertThatThrownBy(() -> await(client.open().eventually(client::close)))
+            .isInstanceOf(KmsClientException.class);
+        assertThat(accepted.get()).isEqualTo(call);
+      }
+      resetting.close();
+      acceptor.join(10_000);
+    }
+  }
+
   @Test
   void silentServer_failsWithinTheDeadline() throws Exception {
     try (ServerSocket silent = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {

@@ -69,7 +69,11 @@ class OnboardPageTest {
 
   @AfterEach
   void stop() throws Exception {
-    listener.stop(Duration.ZERO).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    listener
+        .stop(Duration.ZERO)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 

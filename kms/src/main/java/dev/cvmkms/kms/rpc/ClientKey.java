@@ -1,0 +1,94 @@
+package dev.cvmkms.kms.rpc;
+
+import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
+import dev.cvmkms.kms.config.RateLimitConfig;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import javax.net.ssl.SSLPeerUnverifiedException;
+
+/**
+ * Who a request counts against for rate limiting: {@code app:<hex>} from the app-id extension of
+ * the RA-TLS client certificate when the client presented one, else {@code ip:<address>} of the
+ * peer; when the peer is a trusted proxy, the right-most address in the forwarding header that is
+ * not itself a trusted proxy. Never a secret, never logged or exported as a metric label.
+ */
+public final class ClientKey {
+  private static final int MAX_APP_ID_BYTES = 64;
+  private static final int MAX_FORWARDED_LENGTH = 1024;
+
+  private final Set<String> trustedProxies;
+  private final String forwardedHeader;
+
+  public ClientKey(RateLimitConfig config) {
+    this.trustedProxies = Set.copyOf(config.trustedProxies());
+    this.forwardedHeader = config.forwardedHeader();
+  }
+
+  public String of(HttpServerRequest request) {
+    String app = appId(request.connection());
+    if (app != null) {
+      return app;
+    }
+    SocketAddress remote = request.remoteAddress();
+    String host = remote == null ? null : remote.hostAddress();
+    if (host == null) {
+      return "ip:unknown";
+    }
+    if (!trustedProxies.isEmpty() && trustedProxies.contains(host)) {
+      String forwarded = forwarded(request.getHeader(forwardedHeader));
+      if (forwarded != null) {
+        return "ip:" + forwarded;
+      }
+    }
+    return "ip:" + host;
+  }
+
+  /** The right-most entry not naming a trusted proxy; null when there is none usable. */
+  private String forwarded(String header) {
+    if (header == null || header.isEmpty() || header.length() > MAX_FORWARDED_LENGTH) {
+      return null;
+    }
+    String[] hops = header.split(",");
+    for (int i = hops.length - 1; i >= 0; i--) {
+      String hop = hops[i].strip();
+      if (hop.isEmpty()) {
+        return null;
+      }
+      if (!trustedProxies.contains(hop)) {
+        return hop;
+      }
+    }
+    return null;
+  }
+
+  private static String appId(HttpConnection connection) {
+    if (connection == null || !connection.isSsl()) {
+      return null;
+    }
+    List<Certificate> chain;
+    try {
+      chain = connection.peerCertificates();
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+    if (chain == null || chain.isEmpty() || !(chain.get(0) instanceof X509Certificate leaf)) {
+      return null;
+    }
+    byte[] id;
+    try {
+      id = RaTlsExtensions.content(leaf, RaTlsExtensions.APP_ID);
+    } catch (RuntimeException e) {
+      return null; // a malformed extension: count the client by its address instead
+    }
+    if (id == null || id.length == 0 || id.length > MAX_APP_ID_BYTES) {
+      return null;
+    }
+    return "app:" + HexFormat.of().formatHex(id);
+  }
+}
