@@ -284,7 +284,7 @@ $(if [ -n "$profile_md" ]; then cat <<PROF
 ## Where the time goes (JFR, keep-alive, $largest clients)
 
 Server-side JFR \`jdk.ExecutionSample\` (CPU) and \`jdk.ObjectAllocationSample\` (bytes, by weight)
-during the run, each sample put in the first stage whose frames it contains
+during the run, each sample put in the stage its innermost recognised frame names
 (\`kms/bench/appkey/profile.py\`).
 
 ${profile_md}

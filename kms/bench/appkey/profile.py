@@ -2,8 +2,8 @@
 """Stage profile of a GetAppKey JFR recording (kms/bench/appkey.sh --profile).
 
 Reads jdk.ExecutionSample (CPU) and jdk.ObjectAllocationSample (bytes, by weight) with `jfr print`,
-puts each sample in the first stage whose frames it contains (the order below goes from the most
-specific to the most general) and prints a Markdown table, stages by CPU share.
+puts each sample in the stage of its innermost frame that names one (for one frame, the first
+matching stage below) and prints a Markdown table, stages by CPU share.
 Usage: profile.py recording.jfr
 """
 import collections
@@ -29,7 +29,7 @@ STAGES = [
     ("audit log", ["AuditLog", "AuditTrail"]),
     ("TLS handshake", ["HandshakeContext", "SSLHandshake", "CertificateVerify", "CertificateMessage",
                        "PKIXValidator", "X509TrustManagerImpl", "beginHandshake"]),
-    ("TLS records", ["sun.security.ssl", "SslHandler", "GaloisCounterMode", "AESCrypt"]),
+    ("TLS records", ["sun.security.ssl", "GaloisCounterMode", "AESCrypt", "GHASH"]),
     ("pRPC JSON / protobuf", ["PrpcJson", "com.google.protobuf", "PrpcRoutes"]),
     ("metrics", ["micrometer", "PrpcMetrics"]),
     ("HTTP, netty, Vert.x", ["io.netty", "io.vertx"]),
@@ -50,10 +50,12 @@ def events(jfr, kind):
 
 
 def stage(frames):
-    s = " ".join(frames)
-    for name, keys in STAGES:
-        if any(k in s for k in keys):
-            return name
+    # innermost first: the deepest frame that names a stage decides (request handling runs
+    # nested inside netty's TLS decoder, so the outer frames say little)
+    for f in frames:
+        for name, keys in STAGES:
+            if any(k in f for k in keys):
+                return name
     return "other"
 
 
