@@ -11,9 +11,11 @@
 #   floor_ms=<F> cores=<C> keepalive_rps=<R at the largest count> ratio=<R / (C*1000/F)>
 #
 # Usage: kms/bench/appkey.sh [--duration 20] [--connections "1 4 16"] [--out FILE]
-#          [--baseline-jar FILE] [--profile]
+#          [--baseline-jar FILE] [--profile] [--get-keys N]
 #   --baseline-jar  also load a kms.jar of other code (e.g. built from an older commit in a temp
 #                   worktree outside the repo) at the largest count, same flags, same run
+#   --get-keys N    also time N calls of `kms/bin/kms get-keys` (JVM start included) against the
+#                   server after the load runs (and of `java -jar` of the baseline jar)
 #   --profile       record JFR (execution and allocation samples) on the server during the
 #                   keep-alive run at the largest count and add the stage profile to the report
 # Server JVM flags: $KMS_BENCH_JVM_FLAGS, default "-XX:MaxRAM=1g -XX:+UseSerialGC": what JVM
@@ -25,6 +27,7 @@ conns="1 4 16"
 out="$root/docs/bench-kms-getappkey.md"
 baseline=""
 profile=0
+getkeys=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
@@ -32,9 +35,11 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --baseline-jar) baseline=$2; shift 2 ;;
     --profile) profile=1; shift ;;
+    --get-keys) getkeys=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+case "$getkeys" in '' | *[!0-9]*) echo "--get-keys takes a count" >&2; exit 2 ;; esac
 case "$duration" in '' | *[!0-9]*) echo "--duration must be whole seconds" >&2; exit 2 ;; esac
 [ "$duration" -ge 1 ] || { echo "--duration must be at least 1" >&2; exit 2; }
 for c in $conns; do
@@ -98,6 +103,33 @@ load() {
   "$JAVA_HOME/bin/java" -Xmx512m -cp "$work/bench:$jar" AppKeyBench "$port" "$state/root-ca.crt" "$@"
 }
 
+# time_get_keys LABEL N CMD...: N calls of get-keys against the running server; one table row
+# (first call apart: it may write the class-data archive), wall ms from fork to exit
+time_get_keys() {
+  local label=$1 n=$2
+  shift 2
+  local times=() first="" t0 t1 i
+  for i in $(seq 1 "$n"); do
+    t0=$(date +%s%N)
+    "$@" get-keys --url "https://localhost:$port" --insecure-mock-attestation \
+      --app-id 0000000000000000000000000000000000000001 --root-ca "$state/root-ca.crt" \
+      >"$work/get-keys.out" 2>"$work/get-keys.err" || { cat "$work/get-keys.err" >&2; exit 1; }
+    t1=$(date +%s%N)
+    grep -q disk_crypt_key "$work/get-keys.out" || { echo "get-keys printed no keys" >&2; exit 1; }
+    if [ "$i" = 1 ]; then first=$(( (t1 - t0) / 1000000 )); else times+=($(( (t1 - t0) / 1000000 ))); fi
+  done
+  local sorted med min max
+  if [ ${#times[@]} -gt 0 ]; then
+    sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+    med=$(echo "$sorted" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
+    min=$(echo "$sorted" | head -1)
+    max=$(echo "$sorted" | tail -1)
+  else
+    med=$first; min=$first; max=$first
+  fi
+  echo "| $label | $n | $first | $med | $min | $max | $(cut -d' ' -f1 /proc/loadavg) |"
+}
+
 # ---- 1. the floor, same JVM flags as the server ----
 load_floor=$(cut -d' ' -f1-3 /proc/loadavg)
 start_kms "$jar" kms # the floor needs the KMS's root CA (response size)
@@ -152,6 +184,12 @@ for mode in keepalive handshake; do
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+gk_rows=""
+if [ "$getkeys" -gt 0 ]; then
+  gk_rows+=$(KMS_JAR="$jar" time_get_keys '`kms/bin/kms get-keys`' "$getkeys" "$root/kms/bin/kms")$'\n'
+  gk_rows+=$(time_get_keys '`java -jar kms.jar get-keys` (no flags)' "$getkeys" \
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar")$'\n'
+fi
 audit_lines=$(wc -l <"$state/kms-audit.jsonl")
 stop_kms
 blocked=$(grep -c 'has been blocked' "$work/kms.stderr" || true)
@@ -188,6 +226,10 @@ if [ -n "$baseline" ]; then
     [ "$mode" = handshake ] && base_hs=$rps
     base_rows+="| baseline $m | $cc | $n | $errs | $rps | $p50 | $p99 | $max | $(( ${rss:-0} / 1024 )) |"$'\n'
   done
+  if [ "$getkeys" -gt 0 ]; then
+    gk_rows+=$(time_get_keys 'baseline `java -jar kms.jar get-keys`' "$getkeys" \
+      "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$baseline")$'\n'
+  fi
   stop_kms
   if [ -n "$base_jfr" ] && [ -f "$base_jfr" ]; then
     base_profile_md=$(python3 "$root/kms/bench/appkey/profile.py" "$base_jfr" 2>"$work/profile.err" || cat "$work/profile.err")
@@ -274,6 +316,20 @@ Same flags, same machine, right after the runs above; the baseline jar was built
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${base_rows}
 BASE
+fi)
+
+$(if [ -n "$gk_rows" ]; then cat <<GK
+
+## \`kms get-keys\` against this \`kms dev\`
+
+Wall time of whole calls, JVM start included (GetTempCaCert, mock attestation, RA-TLS client
+certificate, GetAppKey, the server's attestation checked), after the load runs. The first call is
+shown apart (it writes the launcher's class-data archive when there is none).
+
+| command | calls | first ms | median ms | min ms | max ms | load (1 min) |
+| --- | --- | --- | --- | --- | --- | --- |
+${gk_rows}
+GK
 fi)
 
 ## Targets
