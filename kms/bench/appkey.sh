@@ -108,17 +108,23 @@ load() {
 time_get_keys() {
   local label=$1 n=$2
   shift 2
-  local times=() first="" t0 t1 i
+  local times=() first="" t0 t1 i failed=0
   for i in $(seq 1 "$n"); do
     t0=$(date +%s%N)
-    "$@" get-keys --url "https://localhost:$port" --insecure-mock-attestation \
+    if ! "$@" get-keys --url "https://localhost:$port" --insecure-mock-attestation \
       --app-id 0000000000000000000000000000000000000001 --root-ca "$state/root-ca.crt" \
-      >"$work/get-keys.out" 2>"$work/get-keys.err" || { cat "$work/get-keys.err" >&2; exit 1; }
+      >"$work/get-keys.out" 2>"$work/get-keys.err" \
+      || ! grep -q disk_crypt_key "$work/get-keys.out"; then
+      # counted, not fatal: on a saturated machine a call can miss the 5 s connect bound
+      tail -1 "$work/get-keys.err" >&2
+      failed=$((failed + 1))
+      continue
+    fi
     t1=$(date +%s%N)
-    grep -q disk_crypt_key "$work/get-keys.out" || { echo "get-keys printed no keys" >&2; exit 1; }
     if [ "$i" = 1 ]; then first=$(( (t1 - t0) / 1000000 )); else times+=($(( (t1 - t0) / 1000000 ))); fi
   done
   local sorted med min max
+  first=${first:--}
   if [ ${#times[@]} -gt 0 ]; then
     sorted=$(printf '%s\n' "${times[@]}" | sort -n)
     med=$(echo "$sorted" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
@@ -127,7 +133,7 @@ time_get_keys() {
   else
     med=$first; min=$first; max=$first
   fi
-  echo "| $label | $n | $first | $med | $min | $max | $(cut -d' ' -f1 /proc/loadavg) |"
+  echo "| $label | $n | $failed | $first | $med | $min | $max | $(cut -d' ' -f1 /proc/loadavg) |"
 }
 
 # ---- 1. the floor, same JVM flags as the server ----
@@ -334,8 +340,8 @@ Wall time of whole calls, JVM start included (GetTempCaCert, mock attestation, R
 certificate, GetAppKey, the server's attestation checked), after the load runs. The first call is
 shown apart (it writes the launcher's class-data archive when there is none).
 
-| command | calls | first ms | median ms | min ms | max ms | load (1 min) |
-| --- | --- | --- | --- | --- | --- | --- |
+| command | calls | failed | first ms | median ms | min ms | max ms | load (1 min) |
+| --- | --- | --- | --- | --- | --- | --- | --- |
 ${gk_rows}
 GK
 fi)
