@@ -314,9 +314,10 @@ ${rows}
 Audit log after the runs: ${audit_lines} lines; ${blocked} blocked-event-loop warnings.
 
 Reading the numbers: the bound assumes the server has all $cores cores, but the load generator and
-(on a shared machine) other jobs run on the same cores, so at a load average far above $cores the
-"× bound" column understates what the server achieves; compare rows of one run, and compare with
-the baseline only within one run. In handshake mode each client keeps its JDK SSLContext, so the
+(on a shared machine) other jobs run on the same cores. At a load average far above $cores both
+sides are distorted, in either direction: F is measured by one thread, while the server's several
+threads take a larger share of a contended machine, so "× bound" can exceed 1. Compare rows of
+one run, and compare with the baseline only within one run. In handshake mode each client keeps its JDK SSLContext, so the
 JDK resumes TLS 1.3 sessions (PSK) where it can; a booting guest's first handshake is a full one
 and costs the server the client-certificate checks on top. What the server remembers across
 requests is bounded and never a verdict: checked collateral and each platform's verified PCK chain.
