@@ -54,7 +54,7 @@ public final class AttestationVerifier {
           Reason.REPORT_DATA_MISMATCH, "report data does not bind the certificate's key");
     }
     TdxQuote quote = TdxQuote.parse(att.quote());
-    VerifiedQuote vq = dcap.verify(quote, collateral.fetch(CollateralSource.Key.of(quote)), now);
+    VerifiedQuote vq = dcap.verify(quote, collateral.fetch(dcap.collateralKey(quote)), now);
     byte[] rtmr3 = Rtmr.replay(att.runtimeEvents());
     if (!Bytes.equal(rtmr3, quote.body().rtmr3())) {
       throw new AttestationException(

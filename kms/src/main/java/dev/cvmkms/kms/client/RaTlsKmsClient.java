@@ -25,7 +25,7 @@ import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.net.ClientSSLOptions;
-import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.KeyCertOptions;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
@@ -283,9 +283,10 @@ public final class RaTlsKmsClient {
                     ClientSSLOptions ssl =
                         checkedInCode()
                             .setKeyCertOptions(
-                                new PemKeyCertOptions()
-                                    .setKeyValue(Buffer.buffer(cert.keyPem()))
-                                    .setCertValue(Buffer.buffer(cert.certificatePem())));
+                                KeyCertOptions.wrap(
+                                    new SingleKeyManager(
+                                        EcKeys.parseP256Pkcs8Pem(cert.keyPem()).getPrivate(),
+                                        cert.certificate())));
                     return post(
                         method,
                         PrpcJson.encode(request),

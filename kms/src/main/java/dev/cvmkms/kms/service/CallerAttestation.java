@@ -57,11 +57,15 @@ public final class CallerAttestation {
     }
     VersionedAttestation attestation;
     try {
-      if (RaTlsExtensions.content(leaf, RaTlsExtensions.ATTESTATION) == null
-          && RaTlsExtensions.content(leaf, RaTlsExtensions.TDX_QUOTE) == null) {
+      byte[] versioned = RaTlsExtensions.content(leaf, RaTlsExtensions.ATTESTATION);
+      if (versioned == null && RaTlsExtensions.content(leaf, RaTlsExtensions.TDX_QUOTE) == null) {
         return caller; // a plain client certificate: nothing to verify, nothing attested
       }
-      attestation = RaTlsExtensions.attestation(leaf);
+      // the 1.8 extension is read once and decoded once; the legacy pair only when it is absent
+      attestation =
+          versioned != null
+              ? VersionedAttestation.decode(versioned)
+              : RaTlsExtensions.attestation(leaf);
       byte[] binding = RaTlsExtensions.reportData(leaf.getPublicKey().getEncoded());
       AttestationVerifier v =
           verifier.orElseThrow(

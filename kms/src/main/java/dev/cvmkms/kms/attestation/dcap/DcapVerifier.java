@@ -15,6 +15,7 @@ import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Intel DCAP verification of TDX quotes, in-house (there is no Java library). The order and rules
@@ -22,8 +23,9 @@ import java.util.Locale;
  * collateral and the time are inputs; there is no I/O and no clock.
  *
  * <p>It reports the TCB status and advisories and rejects only what is invalid, revoked, expired or
- * matches no TCB level. Signature checks on a given {@link Collateral} object are done once and
- * remembered; validity windows and revocation are checked on every call.
+ * matches no TCB level. Signature checks on a given {@link Collateral} object, and on a platform's
+ * PCK chain (by its exact text, bounded), are done once and remembered; validity windows and
+ * revocation are checked on every call. Nothing else about a quote is remembered.
  */
 public final class DcapVerifier {
   /** Intel's quoting enclave vendor ID. */
@@ -37,6 +39,16 @@ public final class DcapVerifier {
   private final boolean allowServiceTd;
   private final Cache<Collateral, CheckedCollateral> checked =
       Caffeine.newBuilder().weakKeys().maximumSize(64).build();
+
+  /** Platforms (PCK chains) remembered; one per host machine, about 20 KiB each. */
+  static final int PCK_CHAIN_CACHE_SIZE = 1024;
+
+  /** Real chains are about 3.5 KiB of PEM (dcap-qvl's samples); anything far larger is not kept. */
+  static final int MAX_PCK_CHAIN_CHARS = 16 * 1024;
+
+  private final Cache<String, PlatformChain> chains =
+      Caffeine.newBuilder().maximumSize(PCK_CHAIN_CACHE_SIZE).build();
+  private final LongAdder chainsVerified = new LongAdder();
 
   public DcapVerifier(TrustAnchor anchor) {
     this(anchor, false);
@@ -65,9 +77,11 @@ public final class DcapVerifier {
       throw new AttestationException(Reason.UNSUPPORTED, "QE vendor ID is not Intel's");
     }
 
-    // PCK chain from the quote, to the pinned root, against both CRLs.
-    PckChain pck = pckChain(quote.pckChainPem(), c, date);
-    SgxExtension ext = SgxExtension.of(pck.leaf);
+    // PCK chain from the quote: signatures to the pinned root once per platform, then its
+    // validity windows and both CRLs of this collateral on every call.
+    PlatformChain pck = platformChain(quote.pckChainPem());
+    pck.requireCurrent(c, date);
+    SgxExtension ext = pck.ext.copy();
 
     TcbInfo tcb = c.tcbInfo;
     if (!tcb.fmspc().equalsIgnoreCase(Bytes.hex(ext.fmspc()))) {
@@ -88,8 +102,7 @@ public final class DcapVerifier {
     }
 
     // The QE report is signed by the PCK key and commits to the attestation key.
-    if (!EcdsaP256.verify(
-        pck.leaf.getPublicKey(), quote.qeReport().raw(), quote.qeReportSignature())) {
+    if (!EcdsaP256.verify(pck.leafKey, quote.qeReport().raw(), quote.qeReportSignature())) {
       throw new AttestationException(Reason.BAD_SIGNATURE, "QE report signature does not verify");
     }
     byte[] binding = Bytes.sha256(quote.attestationKey(), quote.qeAuthData());
@@ -139,9 +152,62 @@ public final class DcapVerifier {
     return Bytes.hex(b).toUpperCase(Locale.ROOT);
   }
 
-  private record PckChain(X509Certificate leaf, X509Certificate ca) {}
+  /**
+   * Which collateral a quote needs (FMSPC and PCK CA kind), read from its PCK chain once that chain
+   * verified to the pinned root. An unverifiable chain fails here, before any collateral is
+   * fetched.
+   */
+  public CollateralSource.Key collateralKey(TdxQuote quote) {
+    return platformChain(quote.pckChainPem()).collateralKey;
+  }
 
-  private PckChain pckChain(String pem, CheckedCollateral c, Date now) {
+  /** How many PCK chains this verifier verified in full (signatures), for tests and metrics. */
+  public long pckChainsVerified() {
+    return chainsVerified.sum();
+  }
+
+  /**
+   * A platform's PCK chain after the checks that do not depend on time or collateral: parsed once,
+   * names, CA constraints, both signatures up to the pinned root, the SGX extension. Every quote of
+   * one platform carries the same chain, so it is remembered by its exact text (bounded).
+   */
+  private static final class PlatformChain {
+    final X509Certificate leaf;
+    final X509Certificate ca;
+    final PublicKey leafKey;
+    final SgxExtension ext;
+    final CollateralSource.Key collateralKey;
+
+    PlatformChain(X509Certificate leaf, X509Certificate ca, SgxExtension ext, String caKind) {
+      this.leaf = leaf;
+      this.ca = ca;
+      this.leafKey = leaf.getPublicKey();
+      this.ext = ext;
+      this.collateralKey = new CollateralSource.Key(Bytes.hex(ext.fmspc()), caKind);
+    }
+
+    /** What is checked on every call: validity at {@code now}, revocation under {@code c}. */
+    void requireCurrent(CheckedCollateral c, Date now) {
+      Certs.requireValidAt(leaf, now, "PCK certificate");
+      Certs.requireValidAt(ca, now, "PCK CA certificate");
+      if (!c.pckCrl.getIssuerX500Principal().equals(leaf.getIssuerX500Principal())) {
+        throw new AttestationException(
+            Reason.INVALID_COLLATERAL, "PCK CRL is not from the PCK certificate's issuer");
+      }
+      Certs.requireNotRevoked(c.pckCrl, leaf, "PCK certificate");
+      Certs.requireNotRevoked(c.rootCrl, ca, "PCK CA certificate");
+    }
+  }
+
+  private PlatformChain platformChain(String pem) {
+    if (pem == null || pem.length() > MAX_PCK_CHAIN_CHARS) {
+      // not remembered: the cache holds only chains that verified, and only of a sane size
+      return verifyChain(pem);
+    }
+    return chains.get(pem, this::verifyChain);
+  }
+
+  private PlatformChain verifyChain(String pem) {
     List<X509Certificate> chain = new ArrayList<>(Certs.parsePemChain(pem, "PCK chain"));
     if (anchor.isRoot(chain.get(chain.size() - 1))) {
       chain.remove(chain.size() - 1);
@@ -159,20 +225,15 @@ public final class DcapVerifier {
       throw new AttestationException(Reason.UNTRUSTED_CHAIN, "leaf is not an SGX PCK Certificate");
     }
     String caName = Certs.commonName(ca.getSubjectX500Principal());
-    if (!caName.contains("Platform") && !caName.contains("Processor")) {
+    boolean processor = caName.contains("Processor");
+    if (!caName.contains("Platform") && !processor) {
       throw new AttestationException(Reason.UNTRUSTED_CHAIN, "PCK issuer is not a PCK CA");
     }
     Certs.requireIssuedBy(leaf, ca, "PCK certificate");
     Certs.requireIssuedBy(ca, anchor.root(), "PCK CA certificate");
-    Certs.requireValidAt(leaf, now, "PCK certificate");
-    Certs.requireValidAt(ca, now, "PCK CA certificate");
-    if (!c.pckCrl.getIssuerX500Principal().equals(leaf.getIssuerX500Principal())) {
-      throw new AttestationException(
-          Reason.INVALID_COLLATERAL, "PCK CRL is not from the PCK certificate's issuer");
-    }
-    Certs.requireNotRevoked(c.pckCrl, leaf, "PCK certificate");
-    Certs.requireNotRevoked(c.rootCrl, ca, "PCK CA certificate");
-    return new PckChain(leaf, ca);
+    SgxExtension ext = SgxExtension.of(leaf);
+    chainsVerified.increment();
+    return new PlatformChain(leaf, ca, ext, processor ? "processor" : "platform");
   }
 
   private static TcbInfo.IsvLevel qeIdentity(QeReport qe, QeIdentity id) {

@@ -20,6 +20,17 @@ public record SgxExtension(
 
   public static final String OID = "1.2.840.113741.1.13.1";
 
+  /** A copy whose arrays the caller may keep (the verifier shares one instance per platform). */
+  public SgxExtension copy() {
+    return new SgxExtension(
+        ppid.clone(),
+        cpuSvnComponents.clone(),
+        pceSvn,
+        cpuSvn == null ? null : cpuSvn.clone(),
+        pceId.clone(),
+        fmspc.clone());
+  }
+
   public static SgxExtension of(X509Certificate pck) {
     byte[] ext = pck.getExtensionValue(OID);
     if (ext == null) {

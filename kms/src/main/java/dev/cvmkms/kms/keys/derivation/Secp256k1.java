@@ -6,9 +6,6 @@ import java.util.Optional;
 import org.bouncycastle.asn1.x9.X9ECParameters;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.ec.CustomNamedCurves;
-import org.bouncycastle.crypto.params.ECDomainParameters;
-import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
-import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.crypto.signers.HMacDSAKCalculator;
 import org.bouncycastle.math.ec.ECAlgorithms;
 import org.bouncycastle.math.ec.ECPoint;
@@ -27,8 +24,6 @@ public final class Secp256k1 {
   public static final int SIGNATURE_LENGTH = 65;
 
   private static final X9ECParameters CURVE = CustomNamedCurves.getByName("secp256k1");
-  private static final ECDomainParameters DOMAIN =
-      new ECDomainParameters(CURVE.getCurve(), CURVE.getG(), CURVE.getN(), CURVE.getH());
   private static final BigInteger N = CURVE.getN();
   private static final BigInteger HALF_N = N.shiftRight(1);
 
@@ -53,30 +48,47 @@ public final class Secp256k1 {
     return publicPoint(requirePrivateKey(privateKey)).getEncoded(false);
   }
 
-  /** Signs a 32-byte digest: {@code r ‖ s ‖ v}, low-S, v ∈ {0,1}. */
+  /**
+   * Signs a 32-byte digest: {@code r ‖ s ‖ v}, low-S, v ∈ {0,1}. The same steps (and so the same
+   * bytes) as BouncyCastle's {@code ECDSASigner} with RFC 6979 nonces, done here because the
+   * recovery id is the parity of the nonce point's y, which that class does not expose; reading it
+   * off R saves recovering the key afterwards (two double multiplications per signature).
+   */
   public static byte[] signRecoverable(byte[] privateKey, byte[] digest) {
     BigInteger d = requirePrivateKey(privateKey);
     requireDigest(digest);
-    ECDSASigner signer = new ECDSASigner(new HMacDSAKCalculator(new SHA256Digest()));
-    signer.init(true, new ECPrivateKeyParameters(d, DOMAIN));
-    BigInteger[] rs = signer.generateSignature(digest);
-    BigInteger r = rs[0];
-    BigInteger s = rs[1].compareTo(HALF_N) > 0 ? N.subtract(rs[1]) : rs[1];
-
-    byte[] signature = new byte[SIGNATURE_LENGTH];
-    BigIntegers.asUnsignedByteArray(r, signature, 0, 32);
-    BigIntegers.asUnsignedByteArray(s, signature, 32, 32);
-    ECPoint expected = publicPoint(d);
-    // The recovery id is whichever parity of R recovers our own key.
-    for (byte v = 0; v <= 1; v++) {
-      Optional<ECPoint> recovered = recover(digest, r, s, v);
-      if (recovered.isPresent() && recovered.get().equals(expected)) {
-        signature[64] = v;
-        return signature;
+    BigInteger e = new BigInteger(1, digest); // 256-bit digest, 256-bit order: no truncation
+    HMacDSAKCalculator nonces = new HMacDSAKCalculator(new SHA256Digest());
+    nonces.init(N, d, digest);
+    FixedPointCombMultiplier base = new FixedPointCombMultiplier();
+    for (int attempt = 0; attempt < 64; attempt++) {
+      BigInteger k = nonces.nextK();
+      ECPoint bigR = base.multiply(CURVE.getG(), k).normalize();
+      BigInteger rx = bigR.getAffineXCoord().toBigInteger();
+      BigInteger r = rx.mod(N);
+      if (r.signum() == 0) {
+        continue;
       }
+      BigInteger s = BigIntegers.modOddInverse(N, k).multiply(e.add(d.multiply(r))).mod(N);
+      if (s.signum() == 0) {
+        continue;
+      }
+      if (rx.compareTo(N) >= 0) {
+        // R.x ≥ n (probability about 2^-127): v ∈ {0,1} cannot express it
+        throw new IllegalStateException("signature is not recoverable with v in {0,1}");
+      }
+      int v = bigR.getAffineYCoord().testBitZero() ? 1 : 0;
+      if (s.compareTo(HALF_N) > 0) {
+        s = N.subtract(s); // low-S negates R, which flips its parity
+        v ^= 1;
+      }
+      byte[] signature = new byte[SIGNATURE_LENGTH];
+      BigIntegers.asUnsignedByteArray(r, signature, 0, 32);
+      BigIntegers.asUnsignedByteArray(s, signature, 32, 32);
+      signature[64] = (byte) v;
+      return signature;
     }
-    // Only reachable if R.x ≥ n (probability about 2^-127), which v ∈ {0,1} cannot express.
-    throw new IllegalStateException("signature is not recoverable with v in {0,1}");
+    throw new IllegalStateException("no valid ECDSA nonce"); // unreachable but for a broken RNG
   }
 
   /**

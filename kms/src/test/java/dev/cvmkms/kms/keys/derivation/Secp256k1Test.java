@@ -65,6 +65,41 @@ class Secp256k1Test {
     assertThat(seen).containsExactlyInAnyOrder(V.ZERO, V.ONE);
   }
 
+  /** The recovery id read off the nonce point is the one that recovers the signer. */
+  @Test
+  void recoveryId_isTheOneThatRecoversTheSigner_andRsMatchBouncyCastlesSigner() {
+    Random random = new Random(0x72656376L);
+    ECDomainParameters domain = new ECDomainParameters(K1);
+    for (int i = 0; i < 48; i++) {
+      byte[] key = validKey(random);
+      byte[] digest = new byte[32];
+      random.nextBytes(digest);
+
+      byte[] signature = Secp256k1.signRecoverable(key, digest);
+
+      ECDSASigner bc =
+          new ECDSASigner(
+              new org.bouncycastle.crypto.signers.HMacDSAKCalculator(
+                  new org.bouncycastle.crypto.digests.SHA256Digest()));
+      bc.init(
+          true,
+          new org.bouncycastle.crypto.params.ECPrivateKeyParameters(
+              new BigInteger(1, key), domain));
+      BigInteger[] rs = bc.generateSignature(digest);
+      BigInteger lowS = rs[1].compareTo(N.shiftRight(1)) > 0 ? N.subtract(rs[1]) : rs[1];
+      assertThat(new BigInteger(1, Arrays.copyOfRange(signature, 0, 32))).isEqualTo(rs[0]);
+      assertThat(new BigInteger(1, Arrays.copyOfRange(signature, 32, 64))).isEqualTo(lowS);
+      byte[] flipped = signature.clone();
+      flipped[64] ^= 1;
+      assertThat(Secp256k1.recoverPublicKey(digest, signature))
+          .hasValueSatisfying(pub -> assertThat(pub).isEqualTo(Secp256k1.publicKeyCompressed(key)));
+      assertThat(Secp256k1.recoverPublicKey(digest, flipped))
+          .satisfiesAnyOf(
+              o -> assertThat(o).isEmpty(),
+              o -> assertThat(o.get()).isNotEqualTo(Secp256k1.publicKeyCompressed(key)));
+    }
+  }
+
   /**
    * The community RFC 6979 secp256k1 vectors (bitcointalk topic 285142, repeated in many wallet
    * test suites), shown in low-S form: HMAC-SHA256 nonces over the 32-byte prehash plus low-S
