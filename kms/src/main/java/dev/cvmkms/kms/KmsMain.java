@@ -5,6 +5,7 @@ import dev.cvmkms.kms.cli.GetKeysCommand;
 import dev.cvmkms.kms.cli.QuoteCommand;
 import dev.cvmkms.kms.cli.ServeCommand;
 import dev.cvmkms.kms.cli.VerifyQuoteCommand;
+import dev.cvmkms.kms.cli.VerifyResponseCommand;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
       DevCommand.class,
       QuoteCommand.class,
       VerifyQuoteCommand.class,
+      VerifyResponseCommand.class,
       GetKeysCommand.class
     })
 public final class KmsMain {
