@@ -9,10 +9,12 @@ import io.vertx.core.Future;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -20,6 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * per second per distinct (method, body): the signature of the current second is cached, so a
  * GetMeta storm costs one SHA-256 and a cache hit per request on the event loop, and one ECDSA
  * signature per second on the crypto pool. Concurrent misses for the same key share one signing.
+ * The last signed body of each method is also kept as is: a repeat of it within the second (the
+ * GetMeta storm) is found by comparing bytes, without hashing.
  */
 public final class ResponseSignatures implements ResponseSigner {
   /** The RPCs whose responses are signed: the ones anyone may call (spec §4, issue 15). */
@@ -31,11 +35,14 @@ public final class ResponseSignatures implements ResponseSigner {
 
   private record Key(String method, ByteBuffer bodySha256, long second) {}
 
+  private record Last(byte[] body, long second, Map<String, String> headers) {}
+
   private final byte[] k256Scalar;
   private final CryptoPool crypto;
   private final Clock clock;
   private final AsyncCache<Key, Map<String, String>> cache;
   private final AtomicLong made = new AtomicLong();
+  private final Map<String, Last> last = new ConcurrentHashMap<>(); // one entry per signed method
 
   public ResponseSignatures(byte[] k256Scalar, CryptoPool crypto, Clock clock) {
     if (!Secp256k1.isValidPrivateKey(k256Scalar)) {
@@ -55,6 +62,10 @@ public final class ResponseSignatures implements ResponseSigner {
   @Override
   public Future<Map<String, String>> sign(String method, byte[] body) {
     long second = Math.floorDiv(clock.millis(), 1000L);
+    Last recent = last.get(method);
+    if (recent != null && recent.second() == second && Arrays.equals(recent.body(), body)) {
+      return Future.succeededFuture(recent.headers());
+    }
     Key key = new Key(method, ByteBuffer.wrap(ResponseSignature.sha256(body)), second);
     CompletableFuture<Map<String, String>> signed =
         cache.get(
@@ -65,7 +76,11 @@ public final class ResponseSignatures implements ResponseSigner {
                     .toCompletionStage()
                     .toCompletableFuture());
     if (signed.isDone() && !signed.isCompletedExceptionally()) {
-      return Future.succeededFuture(signed.join());
+      Map<String, String> headers = signed.join();
+      if (SIGNED.contains(method)) {
+        last.put(method, new Last(body.clone(), second, headers));
+      }
+      return Future.succeededFuture(headers);
     }
     return Future.fromCompletionStage(signed);
   }

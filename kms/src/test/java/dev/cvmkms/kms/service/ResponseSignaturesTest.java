@@ -80,6 +80,21 @@ class ResponseSignaturesTest {
   }
 
   @Test
+  void aBodyDifferingInOneByte_getsItsOwnSignature() throws Exception {
+    Map<String, String> first = await(signer.sign("GetMeta", BODY));
+    await(signer.sign("GetMeta", BODY)); // now remembered as the method's last body
+    byte[] changed = BODY.clone();
+    changed[5] ^= 1;
+    Map<String, String> other = await(signer.sign("GetMeta", changed));
+    assertThat(other).isNotEqualTo(first);
+    ResponseSignature s =
+        ResponseSignature.parse(other.get("X-Kms-Timestamp"), other.get("X-Kms-Signature"));
+    assertThat(s.verifies("GetMeta", changed, PUB)).isTrue();
+    assertThat(s.verifies("GetMeta", BODY, PUB)).isFalse();
+    assertThat(await(signer.sign("GetMeta", BODY))).isEqualTo(first);
+  }
+
+  @Test
   void aCachedSignature_completesAtOnce() throws Exception {
     await(signer.sign("GetMeta", BODY));
     assertThat(signer.sign("GetMeta", BODY).isComplete()).isTrue();
