@@ -1,12 +1,12 @@
 package dev.cvmkms.kms.service;
 
-import com.github.benmanes.caffeine.cache.AsyncCache;
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cvmkms.kms.keys.ResponseSignature;
 import dev.cvmkms.kms.keys.derivation.Secp256k1;
 import dev.cvmkms.kms.rpc.ResponseSigner;
 import io.vertx.core.Future;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -14,35 +14,65 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Signs the public RPCs' responses with the root K256 key ({@link ResponseSignature}), at most once
- * per second per distinct (method, body): the signature of the current second is cached, so a
- * GetMeta storm costs one SHA-256 and a cache hit per request on the event loop, and one ECDSA
- * signature per second on the crypto pool. Concurrent misses for the same key share one signing.
- * The last signed body of each method is also kept as is: a repeat of it within the second (the
- * GetMeta storm) is found by comparing bytes, without hashing.
+ * per second per distinct (method, body), with refresh-ahead: a signature older than {@link
+ * #REFRESH} is re-made in the background on the crypto pool while the current one is still served,
+ * and one older than {@link #MAX_AGE} is never served. So a GetMeta storm costs a cache lookup per
+ * request on the event loop and one ECDSA signature per second on the crypto pool, and requests
+ * wait for signing only on a body's first sight (concurrent first sights share one signing). {@code
+ * X-Kms-Timestamp} is the second the signature was made: normally at most a second or two before
+ * the response.
  */
 public final class ResponseSignatures implements ResponseSigner {
   /** The RPCs whose responses are signed: the ones anyone may call (spec §4, issue 15). */
   public static final List<String> SIGNED =
       List.of("GetMeta", "GetTempCaCert", "GetAppEnvEncryptPubKey");
 
-  /** Distinct (method, body, second) entries kept; more evict the least used. */
+  /** Distinct (method, body) entries kept; more evict the least used. */
   static final int MAX_ENTRIES = 4096;
 
-  private record Key(String method, ByteBuffer bodySha256, long second) {}
+  /** A signature this old is re-made on the next request (in the background). */
+  static final Duration REFRESH = Duration.ofSeconds(1);
 
-  private record Last(byte[] body, long second, Map<String, String> headers) {}
+  /** A signature this old is dropped: the next request waits for a fresh one. */
+  static final Duration MAX_AGE = Duration.ofSeconds(5);
+
+  /** The body (an owned copy) is part of the key: a hit costs a vectorised hash and compare. */
+  private static final class Key {
+    final String method;
+    final byte[] body;
+    final int hash;
+
+    Key(String method, byte[] body) {
+      this.method = method;
+      this.body = body;
+      this.hash = method.hashCode() * 31 + Arrays.hashCode(body);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Key k
+          && hash == k.hash
+          && method.equals(k.method)
+          && Arrays.equals(body, k.body);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+  }
 
   private final byte[] k256Scalar;
   private final CryptoPool crypto;
   private final Clock clock;
-  private final AsyncCache<Key, Map<String, String>> cache;
+  private final AsyncLoadingCache<Key, Map<String, String>> cache;
   private final AtomicLong made = new AtomicLong();
-  private final Map<String, Last> last = new ConcurrentHashMap<>(); // one entry per signed method
 
   public ResponseSignatures(byte[] k256Scalar, CryptoPool crypto, Clock clock) {
     if (!Secp256k1.isValidPrivateKey(k256Scalar)) {
@@ -51,36 +81,35 @@ public final class ResponseSignatures implements ResponseSigner {
     this.k256Scalar = k256Scalar.clone();
     this.crypto = Objects.requireNonNull(crypto, "crypto");
     this.clock = Objects.requireNonNull(clock, "clock");
-    // An entry is only ever used within its second; a few seconds cover clock steps and stragglers.
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(MAX_ENTRIES)
-            .expireAfterWrite(Duration.ofSeconds(3))
-            .buildAsync();
+            .refreshAfterWrite(REFRESH)
+            .expireAfterWrite(MAX_AGE)
+            .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
+            .buildAsync(new Loader());
+  }
+
+  /** Signs on the crypto pool, with the second of the signing. */
+  private final class Loader implements AsyncCacheLoader<Key, Map<String, String>> {
+    @Override
+    public CompletableFuture<Map<String, String>> asyncLoad(Key key, Executor ignored) {
+      return crypto
+          .run(
+              () -> {
+                long second = Math.floorDiv(clock.millis(), 1000L);
+                return headers(ResponseSignature.sign(k256Scalar, second, key.method, key.body));
+              })
+          .toCompletionStage()
+          .toCompletableFuture();
+    }
   }
 
   @Override
   public Future<Map<String, String>> sign(String method, byte[] body) {
-    long second = Math.floorDiv(clock.millis(), 1000L);
-    Last recent = last.get(method);
-    if (recent != null && recent.second() == second && Arrays.equals(recent.body(), body)) {
-      return Future.succeededFuture(recent.headers());
-    }
-    Key key = new Key(method, ByteBuffer.wrap(ResponseSignature.sha256(body)), second);
-    CompletableFuture<Map<String, String>> signed =
-        cache.get(
-            key,
-            (k, executor) ->
-                crypto
-                    .run(() -> headers(ResponseSignature.sign(k256Scalar, second, method, body)))
-                    .toCompletionStage()
-                    .toCompletableFuture());
+    CompletableFuture<Map<String, String>> signed = cache.get(new Key(method, body.clone()));
     if (signed.isDone() && !signed.isCompletedExceptionally()) {
-      Map<String, String> headers = signed.join();
-      if (SIGNED.contains(method)) {
-        last.put(method, new Last(body.clone(), second, headers));
-      }
-      return Future.succeededFuture(headers);
+      return Future.succeededFuture(signed.join());
     }
     return Future.fromCompletionStage(signed);
   }
@@ -94,7 +123,7 @@ public final class ResponseSignatures implements ResponseSigner {
         s.signatureHeader());
   }
 
-  /** Signatures computed so far (cache misses). */
+  /** Signatures computed so far. */
   public long signaturesMade() {
     return made.get();
   }

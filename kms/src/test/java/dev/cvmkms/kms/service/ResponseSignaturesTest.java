@@ -53,7 +53,7 @@ class ResponseSignaturesTest {
   }
 
   @Test
-  void oneSignaturePerSecondPerDistinctBody() throws Exception {
+  void oneSignaturePerSecondPerDistinctBody_refreshedAheadInTheBackground() throws Exception {
     List<Future<Map<String, String>>> concurrent = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       concurrent.add(signer.sign("GetMeta", BODY.clone()));
@@ -62,21 +62,45 @@ class ResponseSignaturesTest {
     for (var f : concurrent) {
       assertThat(await(f)).isEqualTo(first);
     }
-    assertThat(signer.signaturesMade()).as("concurrent misses share one signing").isEqualTo(1);
+    assertThat(signer.signaturesMade()).as("concurrent first sights share one signing").isOne();
+    long t0 = Long.parseLong(first.get("X-Kms-Timestamp"));
 
     clock.advance(Duration.ofMillis(800)); // same second
     assertThat(await(signer.sign("GetMeta", BODY))).isEqualTo(first);
-    assertThat(signer.signaturesMade()).isEqualTo(1);
+    assertThat(signer.signaturesMade()).isOne();
 
     await(signer.sign("GetTempCaCert", BODY)); // another method: another digest
     await(signer.sign("GetMeta", "other".getBytes(StandardCharsets.UTF_8))); // another body
     assertThat(signer.signaturesMade()).isEqualTo(3);
 
-    clock.advance(Duration.ofMillis(200)); // next second: a fresh timestamp
-    Map<String, String> next = await(signer.sign("GetMeta", BODY));
-    assertThat(Long.parseLong(next.get("X-Kms-Timestamp")))
-        .isEqualTo(Long.parseLong(first.get("X-Kms-Timestamp")) + 1);
-    assertThat(signer.signaturesMade()).isEqualTo(4);
+    // Older than REFRESH: still served at once, and re-made in the background.
+    clock.advance(Duration.ofMillis(400));
+    Future<Map<String, String>> stale = signer.sign("GetMeta", BODY);
+    assertThat(stale.isComplete()).as("no request waits for a refresh").isTrue();
+    // The current signature, or the refreshed one if the pool was quicker than this thread.
+    assertThat(Long.parseLong(stale.result().get("X-Kms-Timestamp"))).isIn(t0, t0 + 1);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> signer.signaturesMade() == 4);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> !await(signer.sign("GetMeta", BODY)).equals(first));
+    Map<String, String> refreshed = await(signer.sign("GetMeta", BODY));
+    assertThat(Long.parseLong(refreshed.get("X-Kms-Timestamp"))).isEqualTo(t0 + 1);
+    for (int i = 0; i < 10; i++) {
+      assertThat(await(signer.sign("GetMeta", BODY))).isEqualTo(refreshed);
+    }
+    assertThat(signer.signaturesMade()).as("one refresh per second").isEqualTo(4);
+
+    // Older than MAX_AGE: never served; the request waits for a fresh signature.
+    clock.advance(ResponseSignatures.MAX_AGE.plusSeconds(1));
+    Map<String, String> fresh = await(signer.sign("GetMeta", BODY));
+    assertThat(Long.parseLong(fresh.get("X-Kms-Timestamp")))
+        .isEqualTo(clock.instant().getEpochSecond());
+    assertThat(
+            ResponseSignature.parse(fresh.get("X-Kms-Timestamp"), fresh.get("X-Kms-Signature"))
+                .verifies("GetMeta", BODY, PUB))
+        .isTrue();
   }
 
   @Test
