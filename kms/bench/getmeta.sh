@@ -131,7 +131,8 @@ with keep-alive, load from \`wrk\` on the same machine (it shares the 2 cores wi
 $duration per run, $rounds round(s) per connection count.
 
 Signed vs unsigned: \`signed\` is the KMS as shipped (every GetMeta carries \`X-Kms-Timestamp\` and
-\`X-Kms-Signature\`: at most one secp256k1 signature per second per distinct body, cached); \`unsigned\`
+\`X-Kms-Signature\`: at most one secp256k1 signature per second per distinct body, cached and refreshed
+ahead); \`unsigned\`
 is \`kms dev --insecure-unsigned-responses\`, a second process on a copy of the same state dir, loaded
 in turn with the signed one. Load average at the end: $load (other jobs share this machine).
 
