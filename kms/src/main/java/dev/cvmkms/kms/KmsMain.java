@@ -6,6 +6,7 @@ import dev.cvmkms.kms.cli.HealthcheckCommand;
 import dev.cvmkms.kms.cli.QuoteCommand;
 import dev.cvmkms.kms.cli.ServeCommand;
 import dev.cvmkms.kms.cli.VerifyQuoteCommand;
+import dev.cvmkms.kms.cli.VerifyResponseCommand;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
       DevCommand.class,
       QuoteCommand.class,
       VerifyQuoteCommand.class,
+      VerifyResponseCommand.class,
       GetKeysCommand.class,
       HealthcheckCommand.class
     })

@@ -18,6 +18,7 @@ import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.ops.HttpsListener;
 import dev.cvmkms.kms.ops.ListenerGuard;
+import dev.cvmkms.kms.ops.OpsMetrics;
 import dev.cvmkms.kms.ops.OpsRoutes;
 import dev.cvmkms.kms.ops.Readiness;
 import dev.cvmkms.kms.ops.Shutdown;
@@ -39,6 +40,7 @@ import dev.cvmkms.kms.service.KmsService;
 import dev.cvmkms.kms.service.OnboardListener;
 import dev.cvmkms.kms.service.OnboardService;
 import dev.cvmkms.kms.service.PublicMaterial;
+import dev.cvmkms.kms.service.ResponseSignatures;
 import dev.cvmkms.kms.service.SelfBootInfo;
 import dev.cvmkms.kms.service.SelfCheck;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -51,7 +53,9 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,8 +88,19 @@ public final class KmsRuntime {
    * @param bootstrapDomain the domain to bootstrap an empty cert_dir with; empty: keys must exist
    * @param attestation this KMS's attestation stack; needed for attest_rpc_cert and
    *     self-authorization
+   * @param signResponses sign the public RPCs' responses ({@link ResponseSignatures}); only the
+   *     GetMeta benchmark's unsigned baseline turns it off ({@code kms dev
+   *     --insecure-unsigned-responses})
    */
-  public record Options(Optional<String> bootstrapDomain, Optional<KmsAttestation> attestation) {}
+  public record Options(
+      Optional<String> bootstrapDomain,
+      Optional<KmsAttestation> attestation,
+      boolean signResponses) {
+    /** Responses signed. */
+    public Options(Optional<String> bootstrapDomain, Optional<KmsAttestation> attestation) {
+      this(bootstrapDomain, attestation, true);
+    }
+  }
 
   /** A started KMS. */
   public record Running(Vertx vertx, HttpsListener listener, RootKeys keys) {}
@@ -136,6 +151,13 @@ public final class KmsRuntime {
       throw e;
     }
     readiness.keysLoaded();
+    OpsMetrics.readiness(registry, readiness);
+    OpsMetrics.certificates(
+        registry,
+        Map.of(
+            "root_ca", keys.rootCaCertificate(),
+            "tmp_ca", keys.tmpCaCertificate(),
+            "rpc", keys.rpcCertificate()));
     warnIfTlsPathsDiffer(config);
     SelfCheck selfCheck = selfCheck(config, auth, crypto, options.attestation());
     Clock clock = Clock.systemUTC();
@@ -154,7 +176,7 @@ public final class KmsRuntime {
             clock);
     KmsService kms =
         new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, selfCheck, release);
-    FileAuditLog audit = new FileAuditLog(vertx, config.auditLog());
+    FileAuditLog audit = new FileAuditLog(vertx, config.auditLog(), registry);
     audit.open().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<PrpcMethod<?, ?>> methods =
         new KmsMethods(
@@ -166,6 +188,13 @@ public final class KmsRuntime {
     PrpcRoutes prpc =
         new PrpcRoutes(
             "KMS.", methods, registry, KmsVersion.version(), new RateLimiter(config.rateLimit()));
+    if (options.signResponses()) {
+      prpc.signResponses(
+          Set.copyOf(ResponseSignatures.SIGNED),
+          new ResponseSignatures(keys.secretK256Scalar(), crypto, clock));
+    } else {
+      LOG.warn("INSECURE: public responses are not signed (benchmark baseline only)");
+    }
     prpc.warmUp();
 
     Router router = Router.router(vertx);

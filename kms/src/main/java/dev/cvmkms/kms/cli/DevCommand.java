@@ -58,6 +58,13 @@ public final class DevCommand implements Callable<Integer> {
               + " of bootstrapping at once.")
   boolean onboard;
 
+  @Option(
+      names = "--insecure-unsigned-responses",
+      description =
+          "Serve GetMeta, GetTempCaCert and GetAppEnvEncryptPubKey without X-Kms-Signature"
+              + " (the unsigned baseline of kms/bench/getmeta.sh; not offered by serve).")
+  boolean unsignedResponses;
+
   @Override
   public Integer call() throws Exception {
     Path dir = stateDir.toAbsolutePath();
@@ -75,7 +82,8 @@ public final class DevCommand implements Callable<Integer> {
             config,
             new KmsRuntime.Options(
                 onboard ? Optional.empty() : Optional.of(bootstrapDomain(dir)),
-                Optional.of(DevAttestation.mock())));
+                Optional.of(DevAttestation.mock()),
+                !unsignedResponses));
     String host = running.keys().rpcDomain();
     System.out.println("KMS (dev) listening on https://" + host + ":" + running.listener().port());
     System.out.println("root CA: " + dir.resolve("root-ca.crt"));

@@ -127,7 +127,11 @@ final class ConfigTable {
   /** An integer, or null when absent. */
   Integer optionalInteger(String key) {
     Raw r = raw(key);
-    return r == null ? null : integer(key, 0);
+    if (r == null) {
+      show(key, null);
+      return null;
+    }
+    return integer(key, 0);
   }
 
   /**
@@ -136,12 +140,16 @@ final class ConfigTable {
    */
   List<String> stringList(String key, List<String> def) {
     Raw r = raw(key);
-    if (r == null) return def;
+    if (r == null) {
+      show(key, def.toString());
+      return def;
+    }
     List<String> out = new java.util.ArrayList<>();
     if (r.env != null) {
       for (String part : r.env.value().split(",", -1)) {
         if (!part.isBlank()) out.add(part.strip());
       }
+      show(key, out.toString());
       return List.copyOf(out);
     }
     if (!r.node.isArray()) throw wrongType(key, r, "an array of strings");
@@ -149,6 +157,7 @@ final class ConfigTable {
       if (!item.isTextual()) throw wrongType(key, r, "an array of strings");
       out.add(item.textValue());
     }
+    show(key, out.toString());
     return List.copyOf(out);
   }
 

@@ -64,6 +64,8 @@ public final class PrpcRoutes {
   private final String versionHeader;
   private final RateLimiter limiter; // null: unlimited
   private final ClientKey clientKey;
+  private Set<String> signedMethods = Set.of();
+  private ResponseSigner signer;
 
   /**
    * @param servicePrefix the prefix trimmed from method names: {@code "KMS."}, {@code "Onboard."}
@@ -106,6 +108,21 @@ public final class PrpcRoutes {
     this.methods = Collections.unmodifiableMap(byName);
     this.metrics = new PrpcMetrics(Objects.requireNonNull(registry, "registry"), byName.keySet());
     this.versionHeader = appVersion == null ? null : "v" + appVersion;
+  }
+
+  /**
+   * Signs the successful responses of {@code methods} with {@code signer} (headers added to the 200
+   * response; errors stay unsigned). Call before {@link #mount}.
+   */
+  public PrpcRoutes signResponses(Set<String> methods, ResponseSigner signer) {
+    for (String m : methods) {
+      if (!this.methods.containsKey(m)) {
+        throw new IllegalArgumentException("cannot sign unknown pRPC method " + m);
+      }
+    }
+    this.signedMethods = Set.copyOf(methods);
+    this.signer = Objects.requireNonNull(signer, "signer");
+    return this;
   }
 
   /** Adds {@code GET} and {@code POST /prpc/:method} to {@code router}. */
@@ -283,7 +300,38 @@ public final class PrpcRoutes {
       handlerFailed(exchange, e);
       return;
     }
-    exchange.succeed(payload);
+    if (signer == null || !signedMethods.contains(exchange.method)) {
+      exchange.succeed(payload, Map.of());
+      return;
+    }
+    Future<Map<String, String>> headers;
+    try {
+      headers = Objects.requireNonNull(signer.sign(exchange.method, payload), "signer");
+    } catch (RuntimeException e) {
+      handlerFailed(exchange, e);
+      return;
+    }
+    if (headers.isComplete()) { // the cached path: no hop
+      signed(exchange, payload, headers);
+      return;
+    }
+    Context context = Vertx.currentContext();
+    headers.onComplete(
+        signedAr -> {
+          if (context == null || Vertx.currentContext() == context) {
+            signed(exchange, payload, signedAr);
+          } else {
+            context.runOnContext(v -> signed(exchange, payload, signedAr));
+          }
+        });
+  }
+
+  private void signed(Exchange exchange, byte[] payload, AsyncResult<Map<String, String>> ar) {
+    if (ar.failed()) {
+      handlerFailed(exchange, ar.cause());
+      return;
+    }
+    exchange.succeed(payload, ar.result());
   }
 
   private void handlerFailed(Exchange exchange, Throwable error) {
@@ -358,11 +406,12 @@ public final class PrpcRoutes {
       this.json = json;
     }
 
-    void succeed(byte[] payload) {
+    void succeed(byte[] payload, Map<String, String> headers) {
       if (done) {
         return; // the request stream failed meanwhile; nobody is listening
       }
       HttpServerResponse response = ctx.response();
+      headers.forEach(response::putHeader);
       response
           .setStatusCode(200)
           .putHeader(

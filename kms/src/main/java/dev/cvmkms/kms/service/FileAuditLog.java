@@ -1,6 +1,9 @@
 package dev.cvmkms.kms.service;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
@@ -21,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * The audit log as a JSON-lines file, appended with one {@code write} per line (no user-space
  * buffer, so a completed append is in the OS). Writes run on a one-thread worker of their own, in
  * order, never on the event loop. The file is opened lazily and reopened after a failure, so an
- * operator who fixes the disk does not need a restart.
+ * operator who fixes the disk does not need a restart. Every failed append (the request it seals
+ * then fails closed) counts in {@code kms.audit.write.failures} ({@code
+ * kms_audit_write_failures_total}), which the shipped alert rules page on.
  */
 public final class FileAuditLog implements AuditLog {
   private static final Logger LOG = LoggerFactory.getLogger(FileAuditLog.class);
@@ -29,11 +34,21 @@ public final class FileAuditLog implements AuditLog {
 
   private final Path path;
   private final WorkerExecutor worker;
+  private final Counter failures;
   private FileChannel channel; // only touched on the worker thread
 
+  /** A log whose failure counter is not exported (tests, tools). */
   public FileAuditLog(Vertx vertx, Path path) {
+    this(vertx, path, new SimpleMeterRegistry());
+  }
+
+  public FileAuditLog(Vertx vertx, Path path, MeterRegistry registry) {
     this.path = Objects.requireNonNull(path, "path");
     this.worker = vertx.createSharedWorkerExecutor("kms-audit", 1, 10, TimeUnit.SECONDS);
+    this.failures =
+        Counter.builder("kms.audit.write.failures")
+            .description("Audit lines that could not be written (their requests failed closed)")
+            .register(registry);
   }
 
   public Path path() {
@@ -57,14 +72,22 @@ public final class FileAuditLog implements AuditLog {
       bytes =
           (JSON.writeValueAsString(line) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
     } catch (IOException e) {
+      failures.increment();
       return Future.failedFuture(e);
     }
-    return worker.executeBlocking(
-        () -> {
-          write(bytes);
-          return null;
-        },
-        true);
+    Future<Void> written =
+        worker.executeBlocking(
+            () -> {
+              write(bytes);
+              return null;
+            },
+            true);
+    return written.onFailure(e -> failures.increment());
+  }
+
+  /** Appends that failed so far. */
+  public long writeFailures() {
+    return (long) failures.count();
   }
 
   private void write(byte[] bytes) throws IOException {
