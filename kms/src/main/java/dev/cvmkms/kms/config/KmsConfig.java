@@ -34,6 +34,7 @@ import java.util.Optional;
  *     caller should log them
  * @param auditLog the JSON-lines audit log of key releases and signing decisions ({@code
  *     core.audit.path}; default {@link #defaultAuditLog(Path)})
+ * @param shutdown the phased-shutdown budgets ({@code [shutdown]})
  */
 public record KmsConfig(
     RpcConfig rpc,
@@ -50,7 +51,8 @@ public record KmsConfig(
     AuthApiConfig authApi,
     OnboardConfig onboard,
     List<String> ignoredKeys,
-    Path auditLog) {
+    Path auditLog,
+    ShutdownConfig shutdown) {
 
   /** The audit file's name in its directory. */
   public static final String AUDIT_LOG_FILE = "kms-audit.jsonl";
@@ -89,6 +91,42 @@ public record KmsConfig(
         certDir == null ? null : defaultAuditLog(certDir));
   }
 
+  /** The configuration with the default shutdown budgets. */
+  public KmsConfig(
+      RpcConfig rpc,
+      Path certDir,
+      String siteName,
+      boolean enforceSelfAuthorization,
+      boolean attestRpcCert,
+      boolean sevSnpKeyRelease,
+      boolean awsNitroTpmKeyRelease,
+      AttestationConfig attestation,
+      ImageConfig image,
+      AdminConfig admin,
+      MetricsConfig metrics,
+      AuthApiConfig authApi,
+      OnboardConfig onboard,
+      List<String> ignoredKeys,
+      Path auditLog) {
+    this(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog,
+        ShutdownConfig.DEFAULTS);
+  }
+
   /**
    * Next to cert_dir, not in it: cert_dir holds only dstack's files (a replica's directory can be
    * copied as is), and the log outlives key rotation.
@@ -109,6 +147,7 @@ public record KmsConfig(
     Checks.present("core.metrics", metrics);
     Checks.present("core.auth_api", authApi);
     Checks.present("core.onboard", onboard);
+    Checks.present("shutdown", shutdown);
     ignoredKeys = List.copyOf(Objects.requireNonNull(ignoredKeys, "ignoredKeys"));
     if (admin.enabled() && admin.port() != 0 && admin.port() == rpc.port()) {
       throw new ConfigException(
@@ -125,12 +164,7 @@ public record KmsConfig(
   public static KmsConfig forDev(Path stateDir, String bindAddress, int port) {
     Objects.requireNonNull(stateDir, "stateDir");
     RpcConfig rpc =
-        new RpcConfig(
-            bindAddress,
-            port,
-            TlsConfig.inCertDir(stateDir),
-            BodyLimits.defaults(),
-            RpcConfig.DEFAULT_SHUTDOWN_GRACE);
+        new RpcConfig(bindAddress, port, TlsConfig.inCertDir(stateDir), BodyLimits.defaults());
     return new KmsConfig(
         rpc,
         stateDir,
@@ -149,7 +183,8 @@ public record KmsConfig(
         new AuthApiConfig.Dev(AuthApiConfig.Dev.DEFAULT_GATEWAY_APP_ID),
         new OnboardConfig(false, "", bindAddress, port),
         List.of(),
-        stateDir.resolve(AUDIT_LOG_FILE));
+        stateDir.resolve(AUDIT_LOG_FILE),
+        ShutdownConfig.forDev());
   }
 
   /**
@@ -171,7 +206,8 @@ public record KmsConfig(
         authApi,
         onboard,
         ignoredKeys,
-        auditLog);
+        auditLog,
+        shutdown);
   }
 
   /** This config with another onboarding section ({@code kms dev --onboard}). */
@@ -191,7 +227,29 @@ public record KmsConfig(
         authApi,
         onboard,
         ignoredKeys,
-        auditLog);
+        auditLog,
+        shutdown);
+  }
+
+  /** This config with other shutdown budgets. */
+  public KmsConfig withShutdown(ShutdownConfig shutdown) {
+    return new KmsConfig(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog,
+        shutdown);
   }
 
   /**

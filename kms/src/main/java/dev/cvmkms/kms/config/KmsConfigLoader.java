@@ -52,6 +52,9 @@ import java.util.TreeSet;
  * <p>Every failure is a {@link ConfigException} whose message names the key or variable.
  */
 public final class KmsConfigLoader {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(KmsConfigLoader.class);
+
   /** dstack's admin token variables, consulted in this order when auth_token is empty. */
   public static final List<String> ADMIN_TOKEN_ENV =
       List.of("DSTACK_KMS_ADMIN_TOKEN", "ADMIN_API_TOKEN");
@@ -123,8 +126,11 @@ public final class KmsConfigLoader {
     rocket.ignore(ROCKET_DEFAULT_KEYS);
     rocket.finish();
 
-    RpcConfig rpc = readRpc(root.table("rpc"));
-    KmsConfig config = readCore(root.table("core"), rpc, env, ignored);
+    ConfigTable rpcT = root.table("rpc");
+    Duration legacyGrace = rpcT.duration("shutdown_grace", null);
+    RpcConfig rpc = readRpc(rpcT);
+    ShutdownConfig shutdown = readShutdown(root.table("shutdown"), legacyGrace);
+    KmsConfig config = readCore(root.table("core"), rpc, env, ignored).withShutdown(shutdown);
     root.finish();
     overrides.requireAllUsed();
     return config;
@@ -171,14 +177,36 @@ public final class KmsConfigLoader {
     }
     limitsT.finish();
 
-    Duration grace = t.duration("shutdown_grace", RpcConfig.DEFAULT_SHUTDOWN_GRACE);
     t.finish();
     return new RpcConfig(
-        address,
-        port,
-        new TlsConfig(key, certs, mutual),
-        new BodyLimits(defaultLimit, perMethod),
-        grace);
+        address, port, new TlsConfig(key, certs, mutual), new BodyLimits(defaultLimit, perMethod));
+  }
+
+  /**
+   * {@code [shutdown]}. The former {@code rpc.shutdown_grace} (how long in-flight requests could
+   * finish) is the same budget as {@code shutdown.http_drain}: it is accepted as a deprecated alias
+   * for it, and setting both is an error (which one would win is not obvious).
+   */
+  private static ShutdownConfig readShutdown(ConfigTable t, Duration legacyGrace) {
+    ShutdownConfig d = ShutdownConfig.DEFAULTS;
+    Duration pre = t.duration("pre_drain", d.preDrain());
+    Duration http = t.duration("http_drain", null);
+    Duration background = t.duration("background_drain", d.backgroundDrain());
+    Duration grace = t.duration("grace_period", d.gracePeriod());
+    t.finish();
+    if (legacyGrace != null) {
+      if (http != null) {
+        throw new ConfigException(
+            "rpc.shutdown_grace",
+            "rpc.shutdown_grace is a deprecated alias of shutdown.http_drain; set only"
+                + " shutdown.http_drain");
+      }
+      LOG.warn(
+          "rpc.shutdown_grace is deprecated: it is read as shutdown.http_drain = \"{}\"",
+          Durations.format(legacyGrace));
+      http = legacyGrace;
+    }
+    return new ShutdownConfig(pre, http == null ? d.httpDrain() : http, background, grace);
   }
 
   private static KmsConfig readCore(
