@@ -13,6 +13,7 @@ import java.util.OptionalLong;
  *
  * @param kmsContractAddr exactly as given (upstream echoes it unnormalised on {@code GET /})
  * @param kmsContractCallAddr the lower-case form used in {@code eth_call}
+ * @param shutdown the phased-shutdown budgets ({@code SHUTDOWN_*_MS})
  */
 public record AuthEthConfig(
     String host,
@@ -26,7 +27,8 @@ public record AuthEthConfig(
     Duration metadataRefresh,
     Duration metadataRetry,
     int httpInstances,
-    int maxBodyBytes) {
+    int maxBodyBytes,
+    ShutdownBudgets shutdown) {
 
   public static AuthEthConfig fromEnv(Map<String, String> env) {
     Env e = new Env(env);
@@ -82,7 +84,8 @@ public record AuthEthConfig(
         refresh,
         retry,
         e.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
-        e.integer("HTTP_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20));
+        e.integer("HTTP_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
+        ShutdownBudgets.fromEnv(env));
   }
 
   /** Typed, range-checked reads whose errors name the key. */

@@ -46,9 +46,11 @@ public final class HttpsListener {
     final java.util.concurrent.CompletableFuture<Void> idle =
         new java.util.concurrent.CompletableFuture<>();
 
-    /** Completes {@link #idle} once draining and nothing is in flight. */
+    final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Completes {@link #idle} once the server is shut down and nothing is in flight. */
     void checkIdle() {
-      if (draining.get() && inFlight.get() == 0) {
+      if (closed.get() && inFlight.get() == 0) {
         idle.complete(null);
       }
     }
@@ -156,6 +158,7 @@ public final class HttpsListener {
         // wait for those too (the shutdown's overall bound covers a request that never ends).
         .compose(
             v -> {
+              state.closed.set(true);
               state.checkIdle();
               return Future.fromCompletionStage(state.idle);
             })
