@@ -151,7 +151,7 @@ public final class KmsRuntime {
             clock);
     KmsService kms =
         new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, selfCheck, release);
-    FileAuditLog audit = new FileAuditLog(vertx, config.auditLog());
+    FileAuditLog audit = new FileAuditLog(vertx, config.auditLog(), config.auditRotation());
     audit.open().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<PrpcMethod<?, ?>> methods =
         new KmsMethods(
@@ -193,6 +193,8 @@ public final class KmsRuntime {
             List.of(
                 new PhasedShutdown.Task("vertx close", () -> vertx.close().toCompletionStage())));
     TerminationSignals.install("kms-shutdown", shutdown::run);
+    // SIGHUP reopens the audit log for external logrotate (and no longer ends the process).
+    TerminationSignals.onHangup(() -> audit.reopen());
     config
         .insecureSettings()
         .forEach(setting -> LOG.warn("INSECURE setting in effect: {}", setting));

@@ -35,6 +35,8 @@ import java.util.Optional;
  * @param auditLog the JSON-lines audit log of key releases and signing decisions ({@code
  *     core.audit.path}; default {@link #defaultAuditLog(Path)})
  * @param shutdown the phased-shutdown budgets ({@code [shutdown]})
+ * @param auditRotation size-based rotation of the audit log ({@code core.audit.max_size}, {@code
+ *     keep_files})
  */
 public record KmsConfig(
     RpcConfig rpc,
@@ -52,7 +54,8 @@ public record KmsConfig(
     OnboardConfig onboard,
     List<String> ignoredKeys,
     Path auditLog,
-    ShutdownConfig shutdown) {
+    ShutdownConfig shutdown,
+    AuditRotation auditRotation) {
 
   /** The audit file's name in its directory. */
   public static final String AUDIT_LOG_FILE = "kms-audit.jsonl";
@@ -124,7 +127,8 @@ public record KmsConfig(
         onboard,
         ignoredKeys,
         auditLog,
-        ShutdownConfig.DEFAULTS);
+        ShutdownConfig.DEFAULTS,
+        AuditRotation.DEFAULTS);
   }
 
   /**
@@ -148,6 +152,7 @@ public record KmsConfig(
     Checks.present("core.auth_api", authApi);
     Checks.present("core.onboard", onboard);
     Checks.present("shutdown", shutdown);
+    Checks.present("core.audit", auditRotation);
     ignoredKeys = List.copyOf(Objects.requireNonNull(ignoredKeys, "ignoredKeys"));
     if (admin.enabled() && admin.port() != 0 && admin.port() == rpc.port()) {
       throw new ConfigException(
@@ -184,7 +189,8 @@ public record KmsConfig(
         new OnboardConfig(false, "", bindAddress, port),
         List.of(),
         stateDir.resolve(AUDIT_LOG_FILE),
-        ShutdownConfig.forDev());
+        ShutdownConfig.forDev(),
+        AuditRotation.DEFAULTS);
   }
 
   /**
@@ -207,7 +213,8 @@ public record KmsConfig(
         onboard,
         ignoredKeys,
         auditLog,
-        shutdown);
+        shutdown,
+        auditRotation);
   }
 
   /** This config with another onboarding section ({@code kms dev --onboard}). */
@@ -228,7 +235,30 @@ public record KmsConfig(
         onboard,
         ignoredKeys,
         auditLog,
-        shutdown);
+        shutdown,
+        auditRotation);
+  }
+
+  /** This config with another audit rotation. */
+  public KmsConfig withAuditRotation(AuditRotation auditRotation) {
+    return new KmsConfig(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog,
+        shutdown,
+        auditRotation);
   }
 
   /** This config with other shutdown budgets. */
@@ -249,7 +279,8 @@ public record KmsConfig(
         onboard,
         ignoredKeys,
         auditLog,
-        shutdown);
+        shutdown,
+        auditRotation);
   }
 
   /**

@@ -229,25 +229,30 @@ public final class KmsConfigLoader {
     OnboardConfig onboard = readOnboard(t.table("onboard"));
     ConfigTable auditT = t.table("audit");
     Path auditLog = auditT.path("path", KmsConfig.defaultAuditLog(certDir));
+    AuditRotation rotation =
+        new AuditRotation(
+            auditT.bytes("max_size", AuditRotation.DEFAULTS.maxBytes()),
+            auditT.integer("keep_files", AuditRotation.DEFAULTS.keepFiles()));
     auditT.finish();
     t.finish();
 
     return new KmsConfig(
-        rpc,
-        certDir,
-        siteName,
-        enforceSelfAuth,
-        attestRpcCert,
-        sevSnp,
-        nitroTpm,
-        attestation,
-        image,
-        admin,
-        metrics,
-        authApi,
-        onboard,
-        ignored,
-        auditLog);
+            rpc,
+            certDir,
+            siteName,
+            enforceSelfAuth,
+            attestRpcCert,
+            sevSnp,
+            nitroTpm,
+            attestation,
+            image,
+            admin,
+            metrics,
+            authApi,
+            onboard,
+            ignored,
+            auditLog)
+        .withAuditRotation(rotation);
   }
 
   private static AttestationConfig readAttestation(ConfigTable t) {

@@ -23,6 +23,26 @@ public final class TerminationSignals {
 
   private TerminationSignals() {}
 
+  /**
+   * Runs {@code action} on each SIGHUP (reopen log files after an external rotation). Replaces the
+   * JVM's default, which would end the process. Logs and ignores when SIGHUP cannot be handled.
+   */
+  public static void onHangup(Runnable action) {
+    try {
+      sun.misc.Signal.handle(
+          new sun.misc.Signal("HUP"),
+          s -> {
+            try {
+              action.run();
+            } catch (RuntimeException e) {
+              LOG.warn("SIGHUP handling failed: {}", e.toString());
+            }
+          });
+    } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+      LOG.warn("cannot handle SIGHUP ({}); the audit log is not reopened on it", e.toString());
+    }
+  }
+
   /** Installs the handlers; {@code shutdown} runs once, however many signals arrive. */
   public static void install(String threadName, Runnable shutdown) {
     AtomicBoolean started = new AtomicBoolean();
