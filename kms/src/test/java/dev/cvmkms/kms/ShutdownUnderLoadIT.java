@@ -70,7 +70,10 @@ class ShutdownUnderLoadIT {
         long signal = System.nanoTime();
         kms.process().destroy(); // SIGTERM
         SteadyLoad.Probe ready;
+
+        long probeSent;
         do {
+          probeSent = System.nanoTime();
           ready = SteadyLoad.probe(tls, "localhost", port, "/healthz/ready");
           if (ready.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
         } while (ready.status().equals("200"));
@@ -80,10 +83,14 @@ class ShutdownUnderLoadIT {
         assertThat(ready.status()).isEqualTo("503");
         SteadyLoad.Probe live = SteadyLoad.probe(tls, "localhost", port, "/healthz/live");
         if (live.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
-        assertThat(live.status()).as("liveness stays 200 during the pre-drain").isEqualTo("200");
-        assertThat(load.firstRefusedNanos())
-            .as("nothing refused before readiness said 503")
-            .isZero();
+        // Asked right after the 503; on a loaded machine the pre-drain may already be over (then
+        // the probe is refused). The deterministic check is ShutdownTest's pre-drain test.
+        if (live.outcome() == Outcome.ANSWERED) {
+          assertThat(live.status()).as("liveness stays 200 during the pre-drain").isEqualTo("200");
+        }
+        assertThat(load.firstRefusedNanos() == 0 || load.firstRefusedNanos() > probeSent)
+            .as("no connection refused before the readiness probe that got 503 was sent")
+            .isTrue();
 
         assertThat(kms.process().waitFor(60, TimeUnit.SECONDS)).as(kms.log()).isTrue();
         long exited = System.nanoTime();
@@ -143,7 +150,7 @@ class ShutdownUnderLoadIT {
         ca_certs = "%s/tmp-ca.crt"
 
         [shutdown]
-        pre_drain = "2s"
+        pre_drain = "3s"
         http_drain = "5s"
         background_drain = "2s"
         grace_period = "12s"

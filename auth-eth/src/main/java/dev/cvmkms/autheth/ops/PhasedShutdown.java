@@ -133,11 +133,15 @@ public final class PhasedShutdown {
       warnings.add("pre-drain interrupted");
     }
 
-    // 2. Stop accepting and drain. The listener closes what is left at the budget; the extra
-    // second is only for that close to be reported, so a hung close cannot stall the shutdown.
+    // 2. Stop accepting and drain. The listener closes what is left at the budget; up to half the
+    // cleanup margin more is only for that close to be reported, so a hung close cannot stall us.
     LOG.info("shutdown: listener stopped accepting; draining in-flight requests");
     Task http = new Task("http drain", () -> httpDrain.apply(budgets.httpDrain()));
-    awaitAll(List.of(http), budgets.httpDrain().plusSeconds(1), budgets.httpDrain(), warnings);
+    awaitAll(
+        List.of(http),
+        budgets.httpDrain().plus(ShutdownBudgets.CLEANUP_MARGIN.dividedBy(2)),
+        budgets.httpDrain(),
+        warnings);
 
     // 3. Background work: one budget for all of it, not one per step.
     if (!background.isEmpty()) {
@@ -145,8 +149,18 @@ public final class PhasedShutdown {
       awaitAll(background, budgets.backgroundDrain(), budgets.backgroundDrain(), warnings);
     }
 
-    // 4. Cleanup within the fixed margin.
-    awaitAll(cleanup, ShutdownBudgets.CLEANUP_MARGIN, ShutdownBudgets.CLEANUP_MARGIN, warnings);
+    // 4. Cleanup within what is left of the fixed margin: the whole run never exceeds pre + http +
+    // background + margin, which start-up checked against the grace period.
+    long end =
+        t0
+            + budgets
+                .preDrain()
+                .plus(budgets.httpDrain())
+                .plus(budgets.backgroundDrain())
+                .plus(ShutdownBudgets.CLEANUP_MARGIN)
+                .toNanos();
+    Duration left = Duration.ofNanos(Math.max(0, end - nanoTime.getAsLong()));
+    awaitAll(cleanup, left, ShutdownBudgets.CLEANUP_MARGIN, warnings);
 
     long ms = (nanoTime.getAsLong() - t0) / 1_000_000;
     String line =
