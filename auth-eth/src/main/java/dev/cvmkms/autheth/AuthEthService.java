@@ -6,9 +6,11 @@ import dev.cvmkms.autheth.chain.RpcClient;
 import dev.cvmkms.autheth.chain.RpcMetrics;
 import dev.cvmkms.autheth.chain.TokenBucket;
 import dev.cvmkms.autheth.config.AuthEthConfig;
+import dev.cvmkms.autheth.config.ShutdownBudgets;
 import dev.cvmkms.autheth.http.GlobalLimiter;
 import dev.cvmkms.autheth.http.ListenerGuard;
 import dev.cvmkms.autheth.http.Routes;
+import dev.cvmkms.autheth.ops.PhasedShutdown;
 import dev.cvmkms.autheth.policy.DecisionService;
 import dev.cvmkms.autheth.policy.MetadataCache;
 import dev.cvmkms.autheth.policy.MetadataLoader;
@@ -22,6 +24,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -184,11 +187,44 @@ public final class AuthEthService {
   public Future<Void> stop(long graceMillis) {
     routes.drain();
     metadata.stop();
+    return drainListeners(graceMillis).andThen(v -> rpc.close());
+  }
+
+  private Future<Void> drainListeners(long budgetMillis) {
     List<Future<Void>> all = new ArrayList<>();
     for (HttpServer s : servers) {
-      all.add(s.shutdown(graceMillis, TimeUnit.MILLISECONDS));
+      all.add(s.shutdown(budgetMillis, TimeUnit.MILLISECONDS));
     }
-    return Future.join(all).<Void>mapEmpty().andThen(v -> rpc.close());
+    return Future.join(all).mapEmpty();
+  }
+
+  /**
+   * The phased shutdown SIGTERM/SIGINT run (see {@link PhasedShutdown}): readiness 503 and
+   * Connection: close at once, the pre-drain, the listeners' drain, then the metadata refresher and
+   * the RPC client under one background budget, and Vert.x within the cleanup margin.
+   */
+  public PhasedShutdown phasedShutdown(ShutdownBudgets budgets) {
+    return new PhasedShutdown(
+        budgets,
+        routes::drain,
+        budget ->
+            drainListeners(budget.toMillis())
+                .toCompletionStage()
+                .thenCompose(v -> routes.drained()),
+        List.of(
+            new PhasedShutdown.Task(
+                "metadata refresher",
+                () -> {
+                  metadata.stop();
+                  return CompletableFuture.completedFuture(null);
+                }),
+            new PhasedShutdown.Task(
+                "rpc client",
+                () -> {
+                  rpc.close();
+                  return CompletableFuture.completedFuture(null);
+                })),
+        List.of(new PhasedShutdown.Task("vertx close", () -> vertx.close().toCompletionStage())));
   }
 
   Vertx vertx() {

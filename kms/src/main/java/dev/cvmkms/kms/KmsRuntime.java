@@ -20,8 +20,9 @@ import dev.cvmkms.kms.ops.HttpsListener;
 import dev.cvmkms.kms.ops.ListenerGuard;
 import dev.cvmkms.kms.ops.OpsMetrics;
 import dev.cvmkms.kms.ops.OpsRoutes;
+import dev.cvmkms.kms.ops.PhasedShutdown;
 import dev.cvmkms.kms.ops.Readiness;
-import dev.cvmkms.kms.ops.Shutdown;
+import dev.cvmkms.kms.ops.TerminationSignals;
 import dev.cvmkms.kms.ops.TlsIdentity;
 import dev.cvmkms.kms.rpc.PrpcMethod;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
@@ -102,8 +103,9 @@ public final class KmsRuntime {
     }
   }
 
-  /** A started KMS. */
-  public record Running(Vertx vertx, HttpsListener listener, RootKeys keys) {}
+  /** A started KMS. {@code shutdown} is what SIGTERM/SIGINT run; tests may run it themselves. */
+  public record Running(
+      Vertx vertx, HttpsListener listener, RootKeys keys, PhasedShutdown shutdown) {}
 
   private KmsRuntime() {}
 
@@ -162,21 +164,19 @@ public final class KmsRuntime {
     SelfCheck selfCheck = selfCheck(config, auth, crypto, options.attestation());
     Clock clock = Clock.systemUTC();
     Optional<AttestationVerifier> verifier = options.attestation().map(KmsAttestation::verifier);
+    ImageVerifier images = imageVerifier(config, vertx, crypto);
     KeyRelease release =
         new KeyRelease(
             keys,
             crypto,
             new AppAuthorization(
-                auth,
-                imageVerifier(config, vertx, crypto),
-                crypto,
-                config.sevSnpKeyRelease(),
-                config.awsNitroTpmKeyRelease()),
+                auth, images, crypto, config.sevSnpKeyRelease(), config.awsNitroTpmKeyRelease()),
             verifier,
             clock);
     KmsService kms =
         new KmsService(publicMaterial(keys, store.bootstrapInfo()), auth, selfCheck, release);
-    FileAuditLog audit = new FileAuditLog(vertx, config.auditLog(), registry);
+    FileAuditLog audit =
+        new FileAuditLog(vertx, config.auditLog(), config.auditRotation(), registry);
     audit.open().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     List<PrpcMethod<?, ?>> methods =
         new KmsMethods(
@@ -217,7 +217,20 @@ public final class KmsRuntime {
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
     readiness.accepting();
-    Shutdown.onSignal(vertx, readiness, listener, config.rpc().shutdownGrace());
+    PhasedShutdown shutdown =
+        new PhasedShutdown(
+            config.shutdown(),
+            () -> {
+              readiness.draining();
+              listener.closeConnectionsAfterResponses();
+            },
+            budget -> listener.drain(budget).toCompletionStage(),
+            backgroundWork(auth, images, audit, crypto),
+            List.of(
+                new PhasedShutdown.Task("vertx close", () -> vertx.close().toCompletionStage())));
+    TerminationSignals.install("kms-shutdown", shutdown::run);
+    // SIGHUP reopens the audit log for external logrotate (and no longer ends the process).
+    TerminationSignals.onHangup(() -> audit.reopen());
     config
         .insecureSettings()
         .forEach(setting -> LOG.warn("INSECURE setting in effect: {}", setting));
@@ -231,7 +244,29 @@ public final class KmsRuntime {
         config.authApi().type(),
         config.certDir(),
         config.auditLog());
-    return new Running(vertx, listener, keys);
+    return new Running(vertx, listener, keys, shutdown);
+  }
+
+  /**
+   * Shutdown phase 3: what runs beside the requests — the auth-info refresher and webhook pool, the
+   * image verifier's client, the audit log (its queued lines are written before it closes) and the
+   * crypto workers — stopped together under one budget.
+   */
+  private static List<PhasedShutdown.Task> backgroundWork(
+      AuthPolicy auth, ImageVerifier images, FileAuditLog audit, CryptoPool crypto) {
+    List<PhasedShutdown.Task> tasks = new java.util.ArrayList<>();
+    if (auth instanceof WebhookAuthPolicy webhook) {
+      tasks.add(
+          new PhasedShutdown.Task(
+              "auth webhook client", () -> webhook.close().toCompletionStage()));
+    }
+    if (images instanceof HttpImageVerifier http) {
+      tasks.add(
+          new PhasedShutdown.Task("image verifier client", () -> http.close().toCompletionStage()));
+    }
+    tasks.add(new PhasedShutdown.Task("audit log flush", () -> audit.close().toCompletionStage()));
+    tasks.add(new PhasedShutdown.Task("crypto workers", () -> crypto.close().toCompletionStage()));
+    return tasks;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.cvmkms.autheth.cli;
 import dev.cvmkms.autheth.AuthEthService;
 import dev.cvmkms.autheth.config.AuthEthConfig;
 import dev.cvmkms.autheth.config.ConfigException;
+import dev.cvmkms.autheth.ops.TerminationSignals;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.util.concurrent.Callable;
@@ -36,22 +37,10 @@ public final class ServeCommand implements Callable<Integer> {
       vertx.close();
       return 1;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  log.info("shutting down");
-                  try {
-                    service.stop(5000).await(10, TimeUnit.SECONDS);
-                    vertx.close().await(5, TimeUnit.SECONDS);
-                  } catch (Exception e) {
-                    log.warn("unclean shutdown: {}", e.getClass().getSimpleName());
-                  }
-                  stopped.countDown();
-                },
-                "auth-eth-shutdown"));
-    stopped.await();
+    // SIGTERM/SIGINT run the phased shutdown and exit 0 (see TerminationSignals for why not a
+    // plain shutdown hook); this thread only keeps the command alive until then.
+    TerminationSignals.install("auth-eth-shutdown", service.phasedShutdown(cfg.shutdown())::run);
+    new CountDownLatch(1).await();
     return 0;
   }
 }

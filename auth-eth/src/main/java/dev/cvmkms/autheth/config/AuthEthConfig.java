@@ -13,6 +13,7 @@ import java.util.OptionalLong;
  *
  * @param kmsContractAddr exactly as given (upstream echoes it unnormalised on {@code GET /})
  * @param kmsContractCallAddr the lower-case form used in {@code eth_call}
+ * @param shutdown the phased-shutdown budgets ({@code SHUTDOWN_*_MS})
  */
 public record AuthEthConfig(
     String host,
@@ -27,7 +28,8 @@ public record AuthEthConfig(
     Duration metadataRetry,
     int httpInstances,
     int maxBodyBytes,
-    HttpLimits httpLimits) {
+    HttpLimits httpLimits,
+    ShutdownBudgets shutdown) {
 
   /** Without listener limits beyond the defaults (tests). */
   public AuthEthConfig(
@@ -56,7 +58,8 @@ public record AuthEthConfig(
         metadataRetry,
         httpInstances,
         maxBodyBytes,
-        HttpLimits.defaults());
+        HttpLimits.defaults(),
+        ShutdownBudgets.fromEnv(java.util.Map.of()));
   }
 
   public static AuthEthConfig fromEnv(Map<String, String> env) {
@@ -114,7 +117,8 @@ public record AuthEthConfig(
         retry,
         e.integer("HTTP_INSTANCES", Runtime.getRuntime().availableProcessors(), 1, 64),
         e.integer("HTTP_MAX_BODY_BYTES", 1 << 20, 1024, 64 << 20),
-        httpLimits(e));
+        httpLimits(e),
+        ShutdownBudgets.fromEnv(env));
   }
 
   private static HttpLimits httpLimits(Env e) {

@@ -45,6 +45,16 @@ public final class Routes implements Handler<HttpServerRequest> {
   private final LongSupplier clock;
   private final GlobalLimiter limiter; // null: off
   private volatile boolean draining;
+  private volatile boolean listenersClosed;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Routes.class);
+  private final java.util.concurrent.atomic.AtomicInteger inFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicInteger cut =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong served =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.CompletableFuture<Void> idle =
+      new java.util.concurrent.CompletableFuture<>();
 
   /**
    * Request bodies are parsed with these limits, checked as the parser reads (before a value is
@@ -97,6 +107,7 @@ public final class Routes implements Handler<HttpServerRequest> {
 
   @Override
   public void handle(HttpServerRequest req) {
+    track(req);
     long start = clock.getAsLong();
     String path = req.path();
     HttpMethod method = req.method();
@@ -211,9 +222,62 @@ public final class Routes implements Handler<HttpServerRequest> {
         .encode();
   }
 
-  /** From now on readiness answers 503, so balancers stop sending before the listeners close. */
+  /**
+   * Shutdown phase 1: from now on readiness answers 503, so balancers stop sending before the
+   * listeners close, and every HTTP/1.x response says {@code Connection: close} and closes its
+   * connection, so keep-alive clients move off while the listener still accepts.
+   */
   public void drain() {
     draining = true;
+  }
+
+  /**
+   * Counts the request in flight until its response ends; one whose connection closes first while
+   * draining was cut by the shutdown.
+   */
+  private void track(HttpServerRequest req) {
+    inFlight.incrementAndGet();
+    boolean[] done = {false};
+    Runnable finish =
+        () -> {
+          if (done[0]) {
+            return;
+          }
+          done[0] = true;
+          if (req.response().ended()) {
+            served.incrementAndGet();
+          } else if (draining) {
+            cut.incrementAndGet();
+          }
+          if (inFlight.decrementAndGet() == 0 && listenersClosed) {
+            idle.complete(null);
+          }
+        };
+    req.response().endHandler(v -> finish.run());
+    req.response().closeHandler(v -> finish.run());
+  }
+
+  /**
+   * Completes once draining and no request is in flight; fails naming how many were cut. Call after
+   * the listeners' shutdown completed.
+   */
+  public java.util.concurrent.CompletionStage<Void> drained() {
+    listenersClosed = true;
+    if (inFlight.get() == 0) {
+      idle.complete(null);
+    }
+    return idle.thenCompose(
+        v -> {
+          log.info(
+              "http drain: listeners closed; {} requests served in total, {} cut",
+              served.get(),
+              cut.get());
+          return cut.get() == 0
+              ? java.util.concurrent.CompletableFuture.completedFuture(null)
+              : java.util.concurrent.CompletableFuture.failedFuture(
+                  new IllegalStateException(
+                      cut.get() + " in-flight requests were cut when the budget ran out"));
+        });
   }
 
   private void ready(HttpServerRequest req, long start) {
@@ -340,10 +404,18 @@ public final class Routes implements Handler<HttpServerRequest> {
       return;
     }
     resp.setStatusCode(status).putHeader("content-type", type);
+    boolean close = draining && req.version() != io.vertx.core.http.HttpVersion.HTTP_2;
+    if (close) {
+      resp.putHeader("connection", "close");
+    }
+    io.vertx.core.Future<Void> sent;
     if (req.method() == HttpMethod.HEAD) {
-      resp.putHeader("content-length", String.valueOf(Buffer.buffer(body).length())).end();
+      sent = resp.putHeader("content-length", String.valueOf(Buffer.buffer(body).length())).end();
     } else {
-      resp.end(body);
+      sent = resp.end(body);
+    }
+    if (close) {
+      sent.onComplete(v -> req.connection().close());
     }
     Timer.builder("autheth_http_request_seconds")
         .description("Inbound request latency by route and status")

@@ -119,6 +119,14 @@ public final class AuthEthJar {
       return process.pid();
     }
 
+    public int port() {
+      return port;
+    }
+
+    public Process process() {
+      return process;
+    }
+
     @Override
     public void close() throws Exception {
       process.destroy(); // SIGTERM: graceful shutdown path

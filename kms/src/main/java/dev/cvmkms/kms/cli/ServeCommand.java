@@ -7,6 +7,7 @@ import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.config.KmsConfigLoader;
 import dev.cvmkms.kms.keys.FileKeyStore;
 import dev.cvmkms.kms.keys.KeyStore;
+import dev.cvmkms.kms.service.KmsAttestation;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -58,14 +59,6 @@ public final class ServeCommand implements Callable<Integer> {
     ConfigCheck check = KmsConfigLoader.check(config, env);
     KmsConfig cfg = check.config();
     ConfigReport.logUpstreamKeys(check, LOG);
-    List<String> insecure = cfg.insecureSettings();
-    if (!insecure.isEmpty()) {
-      insecure.forEach(s -> LOG.warn("INSECURE setting enabled: {}", s));
-      if (!allowInsecure) {
-        LOG.error("refusing to start with insecure settings; pass --allow-insecure to accept them");
-        return 2;
-      }
-    }
     // The onboarding phase (an empty cert_dir, no auto_bootstrap_domain) attests too: its
     // self-authorization, the key attestation and the RA-TLS client certificate.
     boolean onboards =
@@ -73,11 +66,29 @@ public final class ServeCommand implements Callable<Integer> {
             && cfg.onboard().autoBootstrapDomain().isBlank()
             && new FileKeyStore(cfg.certDir()).state() == KeyStore.State.EMPTY;
     boolean attests = cfg.attestRpcCert() || cfg.enforceSelfAuthorization() || onboards;
+    Optional<KmsAttestation> attestation =
+        attests ? Optional.of(CvmAttestation.fromConfig(cfg, env)) : Optional.empty();
+    // The production profile: every offence at once, before any listener opens.
+    List<ProductionProfile.Offence> offences = ProductionProfile.check(cfg, attestation);
+    if (!offences.isEmpty()) {
+      boolean refuse = !allowInsecure || ProductionProfile.anyUnallowable(offences);
+      if (refuse) {
+        StringBuilder msg =
+            new StringBuilder(
+                "refusing to start: "
+                    + offences.size()
+                    + " setting(s) not allowed under `kms serve`:");
+        offences.forEach(o -> msg.append("\n  - ").append(o.line()));
+        LOG.error("{}", msg);
+        return 2;
+      }
+      offences.forEach(o -> LOG.warn("INSECURE setting enabled: {}", o.setting()));
+    }
     KmsRuntime.start(
         cfg,
         new KmsRuntime.Options(
             Optional.of(cfg.onboard().autoBootstrapDomain()).filter(d -> !d.isBlank()),
-            attests ? Optional.of(CvmAttestation.fromConfig(cfg, env)) : Optional.empty()));
+            attestation));
     return -1;
   }
 

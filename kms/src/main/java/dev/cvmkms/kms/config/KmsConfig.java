@@ -36,6 +36,9 @@ import java.util.Optional;
  *     core.audit.path}; default {@link #defaultAuditLog(Path)})
  * @param rateLimit per-client rate limits of the main listener ({@code [rate_limit]}, ours)
  * @param limits connection and request limits of every listener ({@code [limits]}, ours)
+ * @param shutdown the phased-shutdown budgets ({@code [shutdown]})
+ * @param auditRotation size-based rotation of the audit log ({@code core.audit.max_size}, {@code
+ *     keep_files})
  */
 public record KmsConfig(
     RpcConfig rpc,
@@ -54,7 +57,9 @@ public record KmsConfig(
     List<String> ignoredKeys,
     Path auditLog,
     RateLimitConfig rateLimit,
-    ListenerLimits limits) {
+    ListenerLimits limits,
+    ShutdownConfig shutdown,
+    AuditRotation auditRotation) {
 
   /** The audit file's name in its directory. */
   public static final String AUDIT_LOG_FILE = "kms-audit.jsonl";
@@ -92,7 +97,9 @@ public record KmsConfig(
         ignoredKeys,
         certDir == null ? null : defaultAuditLog(certDir),
         RateLimitConfig.defaultConfig(),
-        ListenerLimits.defaults());
+        ListenerLimits.defaults(),
+        ShutdownConfig.DEFAULTS,
+        AuditRotation.DEFAULTS);
   }
 
   /** The configuration with the default rate and listener limits. */
@@ -129,7 +136,9 @@ public record KmsConfig(
         ignoredKeys,
         auditLog,
         RateLimitConfig.defaultConfig(),
-        ListenerLimits.defaults());
+        ListenerLimits.defaults(),
+        ShutdownConfig.DEFAULTS,
+        AuditRotation.DEFAULTS);
   }
 
   /**
@@ -145,6 +154,8 @@ public record KmsConfig(
     Checks.present("core.audit.path", auditLog);
     Checks.present("rate_limit", rateLimit);
     Checks.present("limits", limits);
+    Checks.present("shutdown", shutdown);
+    Checks.present("core.audit", auditRotation);
     Checks.present("rpc", rpc);
     Checks.present("core.cert_dir", certDir);
     Checks.present("core.site_name", siteName);
@@ -170,12 +181,7 @@ public record KmsConfig(
   public static KmsConfig forDev(Path stateDir, String bindAddress, int port) {
     Objects.requireNonNull(stateDir, "stateDir");
     RpcConfig rpc =
-        new RpcConfig(
-            bindAddress,
-            port,
-            TlsConfig.inCertDir(stateDir),
-            BodyLimits.defaults(),
-            RpcConfig.DEFAULT_SHUTDOWN_GRACE);
+        new RpcConfig(bindAddress, port, TlsConfig.inCertDir(stateDir), BodyLimits.defaults());
     return new KmsConfig(
         rpc,
         stateDir,
@@ -196,7 +202,9 @@ public record KmsConfig(
         List.of(),
         stateDir.resolve(AUDIT_LOG_FILE),
         RateLimitConfig.defaultConfig(),
-        ListenerLimits.defaults());
+        ListenerLimits.defaults(),
+        ShutdownConfig.forDev(),
+        AuditRotation.DEFAULTS);
   }
 
   /**
@@ -220,7 +228,9 @@ public record KmsConfig(
         ignoredKeys,
         auditLog,
         rateLimit,
-        limits);
+        limits,
+        shutdown,
+        auditRotation);
   }
 
   /** This config with another onboarding section ({@code kms dev --onboard}). */
@@ -242,7 +252,9 @@ public record KmsConfig(
         ignoredKeys,
         auditLog,
         rateLimit,
-        limits);
+        limits,
+        shutdown,
+        auditRotation);
   }
 
   /** This config with other rate and listener limits. */
@@ -264,7 +276,9 @@ public record KmsConfig(
         ignoredKeys,
         auditLog,
         rateLimit,
-        limits);
+        limits,
+        shutdown,
+        auditRotation);
   }
 
   /**
@@ -290,5 +304,53 @@ public record KmsConfig(
   /** The configured webhook, if {@code core.auth_api.type = "webhook"}. */
   public Optional<AuthApiConfig.Webhook> webhook() {
     return authApi instanceof AuthApiConfig.Webhook w ? Optional.of(w) : Optional.empty();
+  }
+
+  /** This config with another audit rotation. */
+  public KmsConfig withAuditRotation(AuditRotation auditRotation) {
+    return new KmsConfig(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog,
+        rateLimit,
+        limits,
+        shutdown,
+        auditRotation);
+  }
+
+  /** This config with other shutdown budgets. */
+  public KmsConfig withShutdown(ShutdownConfig shutdown) {
+    return new KmsConfig(
+        rpc,
+        certDir,
+        siteName,
+        enforceSelfAuthorization,
+        attestRpcCert,
+        sevSnpKeyRelease,
+        awsNitroTpmKeyRelease,
+        attestation,
+        image,
+        admin,
+        metrics,
+        authApi,
+        onboard,
+        ignoredKeys,
+        auditLog,
+        rateLimit,
+        limits,
+        shutdown,
+        auditRotation);
   }
 }

@@ -58,6 +58,9 @@ import java.util.TreeSet;
  * <p>Every failure is a {@link ConfigException} whose message names the key or variable.
  */
 public final class KmsConfigLoader {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(KmsConfigLoader.class);
+
   /** dstack's admin token variables, consulted in this order when auth_token is empty. */
   public static final List<String> ADMIN_TOKEN_ENV =
       List.of("DSTACK_KMS_ADMIN_TOKEN", "ADMIN_API_TOKEN");
@@ -178,10 +181,16 @@ public final class KmsConfigLoader {
     // Rocket's [default] table: every key is upstream-only (UpstreamKeys), a typo still fails.
     root.table("default").finish();
 
-    RpcConfig rpc = readRpc(root.table("rpc"));
+    ConfigTable rpcT = root.table("rpc");
+    Duration legacyGrace = rpcT.duration("shutdown_grace", null);
+    RpcConfig rpc = readRpc(rpcT);
     RateLimitConfig rateLimit = readRateLimit(root.table("rate_limit"));
     ListenerLimits limits = readLimits(root.table("limits"));
-    KmsConfig config = readCore(root.table("core"), rpc, env, record).withLimits(rateLimit, limits);
+    ShutdownConfig shutdown = readShutdown(root.table("shutdown"), legacyGrace);
+    KmsConfig config =
+        readCore(root.table("core"), rpc, env, record)
+            .withLimits(rateLimit, limits)
+            .withShutdown(shutdown);
     root.finish();
     overrides.requireAllUsed(KmsConfigLoader::closestKey);
     return config;
@@ -230,14 +239,36 @@ public final class KmsConfigLoader {
     }
     limitsT.finish();
 
-    Duration grace = t.duration("shutdown_grace", RpcConfig.DEFAULT_SHUTDOWN_GRACE);
     t.finish();
     return new RpcConfig(
-        address,
-        port,
-        new TlsConfig(key, certs, mutual),
-        new BodyLimits(defaultLimit, perMethod),
-        grace);
+        address, port, new TlsConfig(key, certs, mutual), new BodyLimits(defaultLimit, perMethod));
+  }
+
+  /**
+   * {@code [shutdown]}. The former {@code rpc.shutdown_grace} (how long in-flight requests could
+   * finish) is the same budget as {@code shutdown.http_drain}: it is accepted as a deprecated alias
+   * for it, and setting both is an error (which one would win is not obvious).
+   */
+  private static ShutdownConfig readShutdown(ConfigTable t, Duration legacyGrace) {
+    ShutdownConfig d = ShutdownConfig.DEFAULTS;
+    Duration pre = t.duration("pre_drain", d.preDrain());
+    Duration http = t.duration("http_drain", null);
+    Duration background = t.duration("background_drain", d.backgroundDrain());
+    Duration grace = t.duration("grace_period", d.gracePeriod());
+    t.finish();
+    if (legacyGrace != null) {
+      if (http != null) {
+        throw new ConfigException(
+            "rpc.shutdown_grace",
+            "rpc.shutdown_grace is a deprecated alias of shutdown.http_drain; set only"
+                + " shutdown.http_drain");
+      }
+      LOG.warn(
+          "rpc.shutdown_grace is deprecated: it is read as shutdown.http_drain = \"{}\"",
+          Durations.format(legacyGrace));
+      http = legacyGrace;
+    }
+    return new ShutdownConfig(pre, http == null ? d.httpDrain() : http, background, grace);
   }
 
   private static RateLimitConfig readRateLimit(ConfigTable t) {
@@ -312,25 +343,30 @@ public final class KmsConfigLoader {
     OnboardConfig onboard = readOnboard(t.table("onboard"));
     ConfigTable auditT = t.table("audit");
     Path auditLog = auditT.path("path", KmsConfig.defaultAuditLog(certDir));
+    AuditRotation rotation =
+        new AuditRotation(
+            auditT.bytes("max_size", AuditRotation.DEFAULTS.maxBytes()),
+            auditT.integer("keep_files", AuditRotation.DEFAULTS.keepFiles()));
     auditT.finish();
     t.finish();
 
     return new KmsConfig(
-        rpc,
-        certDir,
-        siteName,
-        enforceSelfAuth,
-        attestRpcCert,
-        sevSnp,
-        nitroTpm,
-        attestation,
-        image,
-        admin,
-        metrics,
-        authApi,
-        onboard,
-        record.upstream(UpstreamKeys.Use.IGNORED),
-        auditLog);
+            rpc,
+            certDir,
+            siteName,
+            enforceSelfAuth,
+            attestRpcCert,
+            sevSnp,
+            nitroTpm,
+            attestation,
+            image,
+            admin,
+            metrics,
+            authApi,
+            onboard,
+            record.upstream(UpstreamKeys.Use.IGNORED),
+            auditLog)
+        .withAuditRotation(rotation);
   }
 
   private static AttestationConfig readAttestation(ConfigTable t, Optional<String> legacyPccs) {

@@ -1,7 +1,5 @@
 package dev.cvmkms.kms.config;
 
-import java.time.Duration;
-
 /**
  * {@code [rpc]}: the main (KMS service) listener.
  *
@@ -9,19 +7,14 @@ import java.time.Duration;
  * @param port bind port, 0 for an ephemeral port ({@code port})
  * @param tls TLS identity and client-certificate settings ({@code [rpc.tls]})
  * @param bodyLimits request body limits per method ({@code [rpc.body_limits]}, ours)
- * @param shutdownGrace how long in-flight requests may finish on shutdown ({@code shutdown_grace},
- *     ours; 0 closes at once)
+ *     <p>The former {@code rpc.shutdown_grace} is now {@code shutdown.http_drain} ({@link
+ *     ShutdownConfig}); the loader still accepts it as a deprecated alias.
  */
-public record RpcConfig(
-    String address, int port, TlsConfig tls, BodyLimits bodyLimits, Duration shutdownGrace) {
-  public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
-  public static final Duration MAX_SHUTDOWN_GRACE = Duration.ofMinutes(5);
-
+public record RpcConfig(String address, int port, TlsConfig tls, BodyLimits bodyLimits) {
   public RpcConfig {
     Checks.notBlank("rpc.address", address);
     Checks.port("rpc.port", port);
     Checks.present("rpc.tls", tls);
     Checks.present("rpc.body_limits", bodyLimits);
-    Checks.range("rpc.shutdown_grace", shutdownGrace, Duration.ZERO, MAX_SHUTDOWN_GRACE);
   }
 }

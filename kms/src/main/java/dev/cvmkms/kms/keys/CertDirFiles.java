@@ -43,6 +43,30 @@ final class CertDirFiles {
 
   private CertDirFiles() {}
 
+  /**
+   * The order in which a committed set is published: bootstrap info and certificates first, the
+   * root keys last (so a set is judged complete only once everything else is in place).
+   */
+  static int publishOrder(String a, String b) {
+    return Integer.compare(publishRank(a), publishRank(b));
+  }
+
+  private static int publishRank(String name) {
+    List<String> order =
+        List.of(
+            BOOTSTRAP_INFO,
+            RPC_DOMAIN,
+            TMP_CA_CERT,
+            ROOT_CA_CERT,
+            RPC_CERT,
+            RPC_KEY,
+            TMP_CA_KEY,
+            ROOT_CA_KEY,
+            K256_KEY);
+    int i = order.indexOf(name);
+    return i < 0 ? order.size() : i;
+  }
+
   static boolean isSecret(String name) {
     return KEY_FILES.contains(name);
   }

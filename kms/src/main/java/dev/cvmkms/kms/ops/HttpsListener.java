@@ -15,6 +15,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The main listener: HTTPS with the RPC certificate, client certificates optional (or mandatory)
@@ -22,12 +26,35 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * connection and request limits.
  */
 public final class HttpsListener {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpsListener.class);
   private final HttpServer server;
-  private final AtomicBoolean draining;
+  private final DrainState state;
 
-  private HttpsListener(HttpServer server, AtomicBoolean draining) {
+  private HttpsListener(HttpServer server, DrainState state) {
     this.server = server;
-    this.draining = draining;
+    this.state = state;
+  }
+
+  /**
+   * Requests in flight, and those cut by the drain: a request whose connection closed before its
+   * response ended while draining. Touched from event loops, read by the shutdown thread.
+   */
+  private static final class DrainState {
+    final AtomicBoolean draining = new AtomicBoolean();
+    final AtomicInteger inFlight = new AtomicInteger();
+    final AtomicInteger cut = new AtomicInteger();
+    final AtomicLong served = new AtomicLong();
+    final java.util.concurrent.CompletableFuture<Void> idle =
+        new java.util.concurrent.CompletableFuture<>();
+
+    final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Completes {@link #idle} once the server is shut down and nothing is in flight. */
+    void checkIdle() {
+      if (closed.get() && inFlight.get() == 0) {
+        idle.complete(null);
+      }
+    }
   }
 
   /** With the default {@link dev.cvmkms.kms.config.ListenerLimits} (tests and fakes). */
@@ -71,14 +98,14 @@ public final class HttpsListener {
             .setClientAuth(clientAuthMandatory ? ClientAuth.REQUIRED : ClientAuth.REQUEST)
             .setCompressionSupported(false);
     guard.apply(options);
-    AtomicBoolean draining = new AtomicBoolean();
+    DrainState state = new DrainState();
     guard.mount(router);
-    closeConnectionsWhileDraining(router, draining);
+    closeConnectionsWhileDraining(router, state);
     return guard
         .install(vertx.createHttpServer(options))
         .requestHandler(router)
         .listen()
-        .map(server -> new HttpsListener(server, draining));
+        .map(server -> new HttpsListener(server, state));
   }
 
   /**
@@ -87,12 +114,24 @@ public final class HttpsListener {
    * would hold idle connections open and every shutdown would wait the whole grace period. HTTP/2
    * connections get GOAWAY from the server's own shutdown.
    */
-  private static void closeConnectionsWhileDraining(Router router, AtomicBoolean draining) {
+  private static void closeConnectionsWhileDraining(Router router, DrainState state) {
+    AtomicBoolean draining = state.draining;
     router
         .route()
         .order(Integer.MIN_VALUE)
         .handler(
             ctx -> {
+              state.inFlight.incrementAndGet();
+              ctx.addEndHandler(
+                  v -> {
+                    state.inFlight.decrementAndGet();
+                    if (ctx.response().ended()) {
+                      state.served.incrementAndGet();
+                    } else if (draining.get()) {
+                      state.cut.incrementAndGet();
+                    }
+                    state.checkIdle();
+                  });
               if (ctx.request().version() != HttpVersion.HTTP_2) {
                 ctx.addHeadersEndHandler(
                     v -> {
@@ -116,11 +155,49 @@ public final class HttpsListener {
   }
 
   /**
-   * Stops accepting at once and lets in-flight requests finish for up to {@code grace}, then closes
-   * what is left (Vert.x 5 {@code shutdown}; {@code vertx.close()} alone would cut them).
+   * Shutdown phase 1: from now on every HTTP/1.x response says {@code Connection: close}, so that
+   * keep-alive clients move off this listener during the pre-drain while it still accepts.
    */
-  public Future<Void> drain(Duration grace) {
-    draining.set(true);
-    return server.shutdown(grace.toMillis(), TimeUnit.MILLISECONDS);
+  public void closeConnectionsAfterResponses() {
+    state.draining.set(true);
+  }
+
+  /**
+   * Shutdown phase 2: stops accepting at once and lets in-flight requests finish for up to {@code
+   * budget}, then closes what is left (Vert.x 5 {@code shutdown}; {@code vertx.close()} alone would
+   * cut them). Completes once the connections are closed; fails naming how many requests were cut.
+   */
+  public Future<Void> drain(Duration budget) {
+    state.draining.set(true);
+    long t0 = System.nanoTime();
+    return server
+        .shutdown(budget.toMillis(), TimeUnit.MILLISECONDS)
+        // The server's future can complete before the closed connections' requests have ended;
+        // wait for those too (the shutdown's overall bound covers a request that never ends).
+        .compose(
+            v -> {
+              state.closed.set(true);
+              state.checkIdle();
+              return Future.fromCompletionStage(state.idle);
+            })
+        .compose(
+            v -> {
+              int cut = state.cut.get();
+              LOG.info(
+                  "http drain: listener closed after {} ms; {} requests served in total, {} cut",
+                  (System.nanoTime() - t0) / 1_000_000,
+                  state.served.get(),
+                  cut);
+              return cut == 0
+                  ? Future.succeededFuture()
+                  : Future.failedFuture(
+                      new IllegalStateException(
+                          cut + " in-flight requests were cut when the budget ran out"));
+            });
+  }
+
+  /** Requests whose response has not ended yet. */
+  public int inFlight() {
+    return state.inFlight.get();
   }
 }

@@ -70,7 +70,11 @@ class KmsConfigLoaderTest {
     assertThat(w.client().breakerReset()).isEqualTo(Duration.ofSeconds(30));
     assertThat(w.infoRefresh()).isEqualTo(Duration.ofSeconds(60));
     assertThat(w.infoMaxStale()).isEqualTo(Duration.ofHours(24));
-    assertThat(c.rpc().shutdownGrace()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.shutdown()).isEqualTo(ShutdownConfig.DEFAULTS);
+    assertThat(c.shutdown().preDrain()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.shutdown().httpDrain()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(c.shutdown().backgroundDrain()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.shutdown().gracePeriod()).isEqualTo(Duration.ofSeconds(28));
     assertThat(c.rpc().bodyLimits().limitFor("GetMeta")).isEqualTo(64 * 1024);
     assertThat(c.rpc().bodyLimits().limitFor("SignCert")).isEqualTo(1024 * 1024);
   }

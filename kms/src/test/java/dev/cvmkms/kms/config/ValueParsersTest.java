@@ -114,11 +114,7 @@ class ValueParsersTest {
     assertThatThrownBy(
             () ->
                 new RpcConfig(
-                    "",
-                    0,
-                    TlsConfig.inCertDir(java.nio.file.Path.of("/c")),
-                    BodyLimits.defaults(),
-                    Duration.ZERO))
+                    "", 0, TlsConfig.inCertDir(java.nio.file.Path.of("/c")), BodyLimits.defaults()))
         .hasMessage("rpc.address must not be empty");
   }
 }

@@ -100,4 +100,74 @@ class FileAuditLogTest {
         .containsEntry("decision", "error")
         .containsEntry("reason", "internal error");
   }
+
+  @Test
+  void rotatesBySize_keepingTheConfiguredFiles_neverSplittingALine_mode0600() throws Exception {
+    Path file = dir.resolve("kms-audit.jsonl");
+    FileAuditLog log =
+        new FileAuditLog(vertx, file, new dev.cvmkms.kms.config.AuditRotation(4096, 2));
+    int lines = 200;
+    for (int i = 0; i < lines; i++) {
+      AuditTrail t = trail("GetAppEnvEncryptPubKey");
+      t.identifyApp(new byte[] {(byte) i});
+      await(log.append(t.allowed()));
+    }
+    await(log.close());
+
+    List<Path> files =
+        List.of(file, dir.resolve("kms-audit.jsonl.1"), dir.resolve("kms-audit.jsonl.2"));
+    int total = 0;
+    for (Path f : files) {
+      assertThat(f).exists();
+      assertThat(Files.size(f)).isLessThanOrEqualTo(4096);
+      assertThat(
+              java.nio.file.attribute.PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(f)))
+          .isEqualTo("rw-------");
+      for (String line : Files.readAllLines(f)) {
+        assertThat(JSON.readTree(line).get("rpc").asText()).isEqualTo("GetAppEnvEncryptPubKey");
+        total++;
+      }
+    }
+    assertThat(dir.resolve("kms-audit.jsonl.3")).doesNotExist();
+    // Oldest files were dropped whole; the newest line is the last one in the current file.
+    List<String> current = Files.readAllLines(file);
+    assertThat(JSON.readTree(current.get(current.size() - 1)).get("app_id").asText())
+        .isEqualTo(String.format("%02x", (lines - 1) & 0xff));
+    assertThat(total).isLessThan(lines).isPositive();
+  }
+
+  @Test
+  void reopen_afterExternalRotation_writesToANewFileAtThePath() throws Exception {
+    Path file = dir.resolve("kms-audit.jsonl");
+    FileAuditLog log = new FileAuditLog(vertx, file);
+    await(log.append(trail("GetAppKey").allowed()));
+    Path moved = dir.resolve("kms-audit.jsonl.logrotate");
+    Files.move(file, moved); // what logrotate does before it signals
+    await(log.reopen());
+    await(log.append(trail("SignCert").allowed()));
+    await(log.close());
+
+    assertThat(Files.readAllLines(moved)).hasSize(1).allMatch(l -> l.contains("GetAppKey"));
+    assertThat(Files.readAllLines(file)).hasSize(1).allMatch(l -> l.contains("SignCert"));
+  }
+
+  @Test
+  void aRotationThatFails_failsTheLine() throws Exception {
+    Path sub = dir.resolve("ro");
+    Files.createDirectories(sub);
+    Path file = sub.resolve("kms-audit.jsonl");
+    FileAuditLog log =
+        new FileAuditLog(vertx, file, new dev.cvmkms.kms.config.AuditRotation(4096, 1));
+    await(log.append(trail("GetAppKey").allowed()));
+    // A directory where the rotated file must go: the rename cannot happen.
+    Files.createDirectories(sub.resolve("kms-audit.jsonl.1"));
+    Files.writeString(sub.resolve("kms-audit.jsonl.1").resolve("x"), "x");
+    Files.writeString(file, "x".repeat(4090) + "\n", java.nio.file.StandardOpenOption.APPEND);
+    await(log.reopen());
+    Future<Void> w = log.append(trail("GetAppKey").allowed());
+    assertThat(w.toCompletionStage().toCompletableFuture())
+        .failsWithin(java.time.Duration.ofSeconds(10));
+    await(log.close());
+  }
 }
