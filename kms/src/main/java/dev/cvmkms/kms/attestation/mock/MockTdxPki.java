@@ -58,12 +58,22 @@ public final class MockTdxPki {
   private final MockKeys.Key tcbKey;
   private final MockKeys.Key attestationKey;
   private final byte[] ppid;
+  private final byte[] fmspc;
   private final X509Certificate root;
   private final X509Certificate pckCa;
   private final X509Certificate pck;
   private final X509Certificate tcbSigning;
 
   public MockTdxPki(byte[] seed) {
+    this(seed, new byte[6]);
+  }
+
+  /** A PKI whose PCK certificate carries {@code fmspc} (6 bytes) instead of zeros. */
+  public MockTdxPki(byte[] seed, byte[] fmspc) {
+    if (fmspc.length != 6) {
+      throw new IllegalArgumentException("FMSPC is 6 bytes");
+    }
+    this.fmspc = fmspc.clone();
     this.seed = seed.clone();
     rootKey = MockKeys.derive(seed, "tdx-root");
     pckCaKey = MockKeys.derive(seed, "tdx-pck-ca");
@@ -137,7 +147,7 @@ public final class MockTdxPki {
     v.add(pair(base + ".1", new DEROctetString(ppid)));
     v.add(pair(base + ".2", new DERSequence(tcb)));
     v.add(pair(base + ".3", new DEROctetString(new byte[2])));
-    v.add(pair(base + ".4", new DEROctetString(new byte[6])));
+    v.add(pair(base + ".4", new DEROctetString(fmspc)));
     v.add(pair(base + ".5", new ASN1Enumerated(0)));
     return new DERSequence(v);
   }
