@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 class CollateralGateTest {
   static final Instant NOW = Instant.parse("2026-11-21T06:00:00Z");
   static final int FLOOD = 5_000;
+  static final MockTdxPki ATTACKER = new MockTdxPki("attacker".getBytes(StandardCharsets.UTF_8));
 
   private final MockTdx honest = MockTdx.create(NOW);
   private final AtomicInteger fetches = new AtomicInteger();
@@ -46,10 +47,7 @@ class CollateralGateTest {
   /** The honest attestation with its quote re-signed by a foreign PKI carrying {@code fmspc}. */
   private VersionedAttestation forged(VersionedAttestation real, int n) {
     byte[] fmspc = ByteBuffer.allocate(8).putLong(0x1000_0000_0000L + n).array();
-    MockTdxPki attacker =
-        new MockTdxPki(
-            ("attacker-" + n).getBytes(StandardCharsets.UTF_8),
-            java.util.Arrays.copyOfRange(fmspc, 2, 8));
+    MockTdxPki attacker = ATTACKER.withFmspc(java.util.Arrays.copyOfRange(fmspc, 2, 8));
     byte[] quote = attacker.quote(honest.quoteSpec(real.reportData(), real.runtimeEvents()));
     return new VersionedAttestation(
         real.wireVersion(),
