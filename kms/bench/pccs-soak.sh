@@ -14,7 +14,9 @@ while [ $# -gt 0 ]; do
 done
 cd "$root"
 source .ci/jdk.sh
-mvn -B -q -ntp -DskipTests -Dspotless.check.skip=true install -pl auth-eth,kms -am >&2
-exec mvn -B -ntp -pl kms failsafe:integration-test failsafe:verify \
-  -Dit.test=PccsFreezeIT -Dpccs.freeze.seconds="$seconds" -Dpccs.freeze.docs="$root/docs" \
+# Build the jars and run only PccsFreezeIT (no unit tests), reporting into docs/.
+exec mvn -B -ntp -pl kms -am verify -Dspotless.check.skip=true \
+  -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dit.test=PccsFreezeIT -Dfailsafe.failIfNoSpecifiedTests=false \
+  -Dpccs.freeze.seconds="$seconds" -Dpccs.freeze.docs="$root/docs" \
   -Dfailsafe.timeout=$((seconds + 600))

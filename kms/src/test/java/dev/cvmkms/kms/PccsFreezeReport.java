@@ -18,7 +18,13 @@ import javax.imageio.ImageIO;
 final class PccsFreezeReport {
   private PccsFreezeReport() {}
 
-  static void write(List<PccsFreezeIT.Sample> samples, long seconds, Path dir, int pccsRequests)
+  static void write(
+      List<PccsFreezeIT.Sample> samples,
+      long seconds,
+      Path dir,
+      int pccsRequests,
+      int blockedAfterReady,
+      int blockedAtStartUp)
       throws Exception {
     Files.createDirectories(dir);
     plot(samples, dir.resolve("soak-pccs.png"));
@@ -73,7 +79,11 @@ final class PccsFreezeReport {
         .append(pccsRequests)
         .append(" (the warm-up fetch plus one bounded fetch per uncached platform; cached calls")
         .append(" send none). Uncached platforms fail closed with `invalid quote: pccs ...` within")
-        .append(" the deadline; the KMS log has no blocked-thread warning.\n");
+        .append(" the deadline. Blocked-thread warnings after readiness (the fault phases): ")
+        .append(blockedAfterReady)
+        .append("; during start-up (cold JVM, shared 2-core machine): ")
+        .append(blockedAtStartUp)
+        .append(".\n");
     Files.writeString(dir.resolve("soak-pccs.md"), md.toString(), StandardCharsets.UTF_8);
   }
 

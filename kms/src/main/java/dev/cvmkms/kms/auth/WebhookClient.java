@@ -224,6 +224,7 @@ public final class WebhookClient {
     }
     long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime());
     long timeoutMs = Math.max(1, Math.min(settings.attemptTimeout().toMillis(), leftMs));
+    boolean cutByDeadline = timeoutMs < settings.attemptTimeout().toMillis();
     long connectMs = Math.min(settings.connectTimeout().toMillis(), timeoutMs);
     long sentAt = System.nanoTime();
     HttpExchange.run(
@@ -243,7 +244,8 @@ public final class WebhookClient {
               }
               WebhookException err =
                   ar.succeeded() ? statusError(ar.result()) : asWebhookError(ar.cause());
-              if (err.isLocal()) {
+              if (err.isLocal() || (err.outcome() == Outcome.TIMEOUT && cutByDeadline)) {
+                // Our refusal, or our deadline ran out: nothing learned about the webhook.
                 breaker.releasePermission();
               } else {
                 observe(err.outcome(), sentAt);
