@@ -109,7 +109,9 @@ public final class PccsClient implements CollateralSource, AutoCloseable {
                       try {
                         protocol.check(index, answer(resp));
                       } catch (AttestationException e) {
-                        throw new UpstreamException(Outcome.ERROR, e.getMessage());
+                        throw new UpstreamException(
+                            Outcome.ERROR,
+                            e.getMessage().replaceFirst("^" + e.reason() + ": ", ""));
                       }
                       return resp;
                     }));
