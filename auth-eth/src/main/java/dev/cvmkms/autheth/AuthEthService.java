@@ -1,10 +1,10 @@
 package dev.cvmkms.autheth;
 
-import dev.cvmkms.autheth.chain.CircuitBreaker;
+import dev.cvmkms.autheth.chain.Breakers;
 import dev.cvmkms.autheth.chain.KmsContract;
+import dev.cvmkms.autheth.chain.OutboundBudget;
 import dev.cvmkms.autheth.chain.RpcClient;
 import dev.cvmkms.autheth.chain.RpcMetrics;
-import dev.cvmkms.autheth.chain.TokenBucket;
 import dev.cvmkms.autheth.config.AuthEthConfig;
 import dev.cvmkms.autheth.config.ShutdownBudgets;
 import dev.cvmkms.autheth.http.GlobalLimiter;
@@ -15,6 +15,7 @@ import dev.cvmkms.autheth.policy.DecisionService;
 import dev.cvmkms.autheth.policy.MetadataCache;
 import dev.cvmkms.autheth.policy.MetadataLoader;
 import dev.cvmkms.autheth.policy.Scheduler;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -62,13 +63,14 @@ public final class AuthEthService {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     var rs = cfg.rpcSettings();
     CircuitBreaker breaker =
-        new CircuitBreaker(rs.breakerFailures(), rs.breakerReset().toNanos(), clock);
+        Breakers.create(
+            "eth_rpc", rs.breakerFailures(), rs.breakerReset(), Breakers.clockOf(clock), registry);
     RpcClient rpc =
         new RpcClient(
             vertx,
             cfg.rpc(),
             rs,
-            new TokenBucket(rs.ratePerSecond(), rs.burst(), clock),
+            new OutboundBudget(rs.ratePerSecond(), rs.burst(), clock),
             breaker,
             new RpcMetrics(registry, breaker),
             clock,

@@ -6,7 +6,6 @@ import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.DevAuthPolicy;
 import dev.cvmkms.kms.auth.SelfAuthorization;
 import dev.cvmkms.kms.auth.WebhookAuthPolicy;
-import dev.cvmkms.kms.auth.WebhookSettings;
 import dev.cvmkms.kms.client.RaTlsKmsClient;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
@@ -44,6 +43,8 @@ import dev.cvmkms.kms.service.PublicMaterial;
 import dev.cvmkms.kms.service.ResponseSignatures;
 import dev.cvmkms.kms.service.SelfBootInfo;
 import dev.cvmkms.kms.service.SelfCheck;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -115,6 +116,9 @@ public final class KmsRuntime {
     FileKeyStore store = new FileKeyStore(config.certDir());
     Attesters attesters = Attesters.of(config, options.attestation());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // Clients built before the runtime (the PCCS and guest agent ones of the attestation stack)
+    // register on the global registry, which forwards to this one.
+    Metrics.globalRegistry.add(registry);
     Vertx vertx =
         Vertx.builder()
             .with(
@@ -164,7 +168,7 @@ public final class KmsRuntime {
     SelfCheck selfCheck = selfCheck(config, auth, crypto, options.attestation());
     Clock clock = Clock.systemUTC();
     Optional<AttestationVerifier> verifier = options.attestation().map(KmsAttestation::verifier);
-    ImageVerifier images = imageVerifier(config, vertx, crypto);
+    ImageVerifier images = imageVerifier(config, vertx, crypto, registry);
     KeyRelease release =
         new KeyRelease(
             keys,
@@ -335,24 +339,8 @@ public final class KmsRuntime {
     return switch (config.authApi()) {
       case AuthApiConfig.Dev dev -> new DevAuthPolicy(dev.gatewayAppId());
       case AuthApiConfig.Webhook webhook ->
-          WebhookAuthPolicy.start(vertx, webhookSettings(webhook), registry, KmsVersion.version());
+          WebhookAuthPolicy.start(vertx, webhook, registry, KmsVersion.version());
     };
-  }
-
-  static WebhookSettings webhookSettings(AuthApiConfig.Webhook w) {
-    var c = w.client();
-    return new WebhookSettings(
-        w.url().toString(),
-        c.connectTimeout(),
-        c.attemptTimeout(),
-        c.deadline(),
-        c.maxConnections(),
-        Math.toIntExact(c.maxResponseBytes()),
-        c.maxRetries(),
-        c.breakerFailures(),
-        c.breakerReset(),
-        w.infoRefresh(),
-        w.infoMaxStale());
   }
 
   /**
@@ -361,12 +349,23 @@ public final class KmsRuntime {
    * attested key release.
    */
   static ImageVerifier imageVerifier(KmsConfig config, Vertx vertx, CryptoPool crypto) {
+    return imageVerifier(
+        config, vertx, crypto, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  static ImageVerifier imageVerifier(
+      KmsConfig config, Vertx vertx, CryptoPool crypto, MeterRegistry registry) {
     if (!config.image().verify()) {
       return ImageVerifier.disabled();
     }
     if (config.image().verifierUrl().isPresent()) {
       return new HttpImageVerifier(
-          vertx, crypto, config.image().verifierUrl().get(), config.image().downloadTimeout());
+          vertx,
+          crypto,
+          config.image().verifierUrl().get(),
+          config.image().verifierClient(),
+          registry,
+          Clock.systemUTC());
     }
     LOG.warn(
         "core.image.verify is on but this KMS has no OS image verifier: GetAppKey, GetKmsKey and"

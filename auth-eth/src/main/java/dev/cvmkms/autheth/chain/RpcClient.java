@@ -3,6 +3,7 @@ package dev.cvmkms.autheth.chain;
 import dev.cvmkms.autheth.chain.RpcException.Kind;
 import dev.cvmkms.autheth.config.RpcEndpoint;
 import dev.cvmkms.autheth.config.RpcSettings;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
@@ -17,9 +18,8 @@ import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -30,9 +30,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one JSON-RPC client of the process. Every call passes, in order: the inbound deadline, the
- * provider's last {@code Retry-After}, the circuit breaker and the outbound token bucket; then one
- * HTTP exchange with its own hard timeout (the request is reset when it fires). Retryable failures
- * are retried with full-jitter backoff while the deadline allows.
+ * provider's last {@code Retry-After}, the circuit breaker (Resilience4j) and the outbound token
+ * bucket (bucket4j); then one HTTP exchange with its own hard timeout (the request is reset when it
+ * fires). Retryable failures are retried with full-jitter backoff while the deadline allows.
+ *
+ * <p>Only the provider's own failures move the breaker. A call we refuse ourselves (breaker open,
+ * no token in time, deadline spent, an attempt whose timeout was cut short by the deadline) is
+ * neutral: overload must not turn into an outage. A call waits for a token at most once, and only
+ * if that token comes soon enough to leave room for the attempt; otherwise it fails at once with
+ * the throttled error ({@link Kind#RATE_LIMITED}) instead of queueing.
  */
 public final class RpcClient implements JsonRpc, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RpcClient.class);
@@ -41,7 +47,11 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
   private final HttpClient http;
   private final RpcEndpoint endpoint;
   private final RpcSettings settings;
-  private final TokenBucket bucket;
+
+  /** An attempt with less time than this left is not started. */
+  static final long MIN_ATTEMPT_NANOS = 50_000_000L;
+
+  private final OutboundBudget bucket;
   private final CircuitBreaker breaker;
   private final RpcMetrics metrics;
   private final Backoff backoff;
@@ -53,7 +63,7 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
       Vertx vertx,
       RpcEndpoint endpoint,
       RpcSettings settings,
-      TokenBucket bucket,
+      OutboundBudget bucket,
       CircuitBreaker breaker,
       RpcMetrics metrics,
       LongSupplier clock,
@@ -113,40 +123,55 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
       }
       return;
     }
-    if (!breaker.wouldAllow()) {
+    if (!breaker.tryAcquirePermission()) {
       reject(method, result, last, new RpcException(Kind.CIRCUIT_OPEN, "circuit breaker open"));
       return;
     }
-    long wait = bucket.reserve(remaining);
-    if (wait < 0) {
-      reject(
-          method, result, last, new RpcException(Kind.RATE_LIMITED, "outbound rate limit reached"));
-    } else if (wait == 0) {
-      send(method, params, deadline, retry, result);
-    } else {
-      later(wait, () -> send(method, params, deadline, retry, result));
-    }
+    withToken(method, params, deadline, retry, last, result, false);
   }
 
+  /** Takes a token (holding the breaker's permission), waiting for it at most once. */
+  private void withToken(
+      String method,
+      JsonArray params,
+      Deadline deadline,
+      int retry,
+      RpcException last,
+      Promise<Object> result,
+      boolean waited) {
+    long wait = bucket.tryTake();
+    if (wait == 0) {
+      send(method, params, deadline, retry, result);
+      return;
+    }
+    if (waited || wait + MIN_ATTEMPT_NANOS > deadline.remainingNanos()) {
+      breaker.releasePermission(); // our own budget, not the provider's health
+      reject(
+          method, result, last, new RpcException(Kind.RATE_LIMITED, "outbound rate limit reached"));
+      return;
+    }
+    later(wait, () -> withToken(method, params, deadline, retry, last, result, true));
+  }
+
+  /** Sends one attempt; the caller holds the breaker's permission and a token. */
   private void send(
       String method, JsonArray params, Deadline deadline, int retry, Promise<Object> result) {
     long remaining = deadline.remainingNanos();
-    if (remaining <= 0) {
+    if (remaining < MIN_ATTEMPT_NANOS) {
+      breaker.releasePermission();
       reject(method, result, new RpcException(Kind.DEADLINE, "deadline exceeded"));
       return;
     }
-    if (!breaker.tryAcquire()) {
-      reject(method, result, new RpcException(Kind.CIRCUIT_OPEN, "circuit breaker open"));
-      return;
-    }
     long start = clock.getAsLong();
-    long timeout = Math.min(settings.attemptTimeout().toNanos(), remaining);
+    long full = settings.attemptTimeout().toNanos();
+    long timeout = Math.min(full, remaining);
+    boolean cutByDeadline = timeout < full;
     exchange(method, params, timeout)
         .onComplete(
             ar -> {
               long took = clock.getAsLong() - start;
               if (ar.succeeded()) {
-                breaker.onSuccess();
+                breaker.onSuccess(took, TimeUnit.NANOSECONDS);
                 metrics.attempt(method, "ok", took);
                 result.complete(ar.result());
                 return;
@@ -154,11 +179,16 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
               RpcException e = asRpc(ar.cause());
               metrics.attempt(method, e.kind().label(), took);
               if (e.kind() == Kind.REVERTED || e.kind() == Kind.RPC_ERROR) {
-                breaker.onSuccess(); // the provider works; the call itself was refused
+                // the provider works; the call itself was refused
+                breaker.onSuccess(took, TimeUnit.NANOSECONDS);
                 result.fail(e);
                 return;
               }
-              breaker.onFailure();
+              if (e.kind() == Kind.TIMEOUT && cutByDeadline) {
+                breaker.releasePermission(); // our deadline ran out, not the provider's patience
+              } else {
+                breaker.onError(took, TimeUnit.NANOSECONDS, e);
+              }
               if (e.retryAfterNanos() > 0) {
                 long until = clock.getAsLong() + e.retryAfterNanos();
                 notBefore.accumulateAndGet(until, Math::max);
@@ -166,7 +196,7 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
               log.debug("rpc {} attempt {} failed: {}", method, retry + 1, e.kind().label());
               if (e.kind().retryable() && retry < settings.maxRetries()) {
                 long delay = backoff.delayNanos(retry, e.retryAfterNanos());
-                if (delay < deadline.remainingNanos()) {
+                if (delay + MIN_ATTEMPT_NANOS < deadline.remainingNanos()) {
                   later(delay, () -> attempt(method, params, deadline, retry + 1, e, result));
                   return;
                 }
@@ -297,23 +327,10 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
     return json.getValue("result");
   }
 
-  /** Seconds or an HTTP date, capped; -1 when absent or unreadable. */
+  /** The shared Retry-After parser, capped at {@code max_retry_after}; -1 when absent. */
   long retryAfter(String value) {
-    if (value == null || value.isBlank()) {
-      return -1;
-    }
-    long nanos;
-    try {
-      nanos = (long) (Double.parseDouble(value.trim()) * 1e9);
-    } catch (NumberFormatException e) {
-      try {
-        ZonedDateTime at = ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME);
-        nanos = (at.toInstant().toEpochMilli() - System.currentTimeMillis()) * 1_000_000;
-      } catch (RuntimeException ex) {
-        return -1;
-      }
-    }
-    return Math.max(0, Math.min(nanos, settings.maxRetryAfter().toNanos()));
+    long nanos = RetryAfter.nanos(value, java.time.Clock.systemUTC());
+    return nanos < 0 ? -1 : Math.min(nanos, settings.maxRetryAfter().toNanos());
   }
 
   /** Only the exception type is kept: transport messages can contain the request URI. */

@@ -1,5 +1,6 @@
 package dev.cvmkms.autheth.chain;
 
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,9 +13,20 @@ public final class RpcMetrics {
 
   public RpcMetrics(MeterRegistry registry, CircuitBreaker breaker) {
     this.registry = registry;
-    Gauge.builder("autheth_rpc_breaker_state", breaker, b -> b.state().ordinal())
+    Gauge.builder("autheth_rpc_breaker_state", breaker, b -> stateCode(b.getState()))
         .description("RPC circuit breaker: 0 closed, 1 open, 2 half-open")
         .register(registry);
+  }
+
+  /**
+   * This gauge's encoding, unchanged since it was first exported: 0 closed, 1 open, 2 half-open.
+   */
+  static int stateCode(CircuitBreaker.State s) {
+    return switch (Breakers.gauge(s)) {
+      case 0 -> 0;
+      case 1 -> 2;
+      default -> 1;
+    };
   }
 
   /** One upstream HTTP exchange was made and ended with {@code outcome} ("ok" or a kind label). */

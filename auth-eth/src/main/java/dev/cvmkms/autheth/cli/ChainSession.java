@@ -1,13 +1,14 @@
 package dev.cvmkms.autheth.cli;
 
-import dev.cvmkms.autheth.chain.CircuitBreaker;
+import dev.cvmkms.autheth.chain.Breakers;
 import dev.cvmkms.autheth.chain.Deadline;
+import dev.cvmkms.autheth.chain.OutboundBudget;
 import dev.cvmkms.autheth.chain.RpcClient;
 import dev.cvmkms.autheth.chain.RpcException;
 import dev.cvmkms.autheth.chain.RpcMetrics;
-import dev.cvmkms.autheth.chain.TokenBucket;
 import dev.cvmkms.autheth.config.RpcEndpoint;
 import dev.cvmkms.autheth.config.RpcSettings;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -51,13 +52,18 @@ final class ChainSession implements AutoCloseable {
             Duration.ofSeconds(5),
             8 << 20);
     CircuitBreaker breaker =
-        new CircuitBreaker(s.breakerFailures(), s.breakerReset().toNanos(), System::nanoTime);
+        Breakers.create(
+            "eth_rpc",
+            s.breakerFailures(),
+            s.breakerReset(),
+            Breakers.clockOf(System::nanoTime),
+            null);
     rpc =
         new RpcClient(
             vertx,
             endpoint,
             s,
-            new TokenBucket(s.ratePerSecond(), s.burst(), System::nanoTime),
+            new OutboundBudget(s.ratePerSecond(), s.burst(), System::nanoTime),
             breaker,
             new RpcMetrics(new SimpleMeterRegistry(), breaker),
             System::nanoTime,

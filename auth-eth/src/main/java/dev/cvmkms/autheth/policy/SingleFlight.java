@@ -1,47 +1,74 @@
 package dev.cvmkms.autheth.policy;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * Lets identical concurrent operations share one in-flight execution. The entry is removed before
- * the result is delivered, so nothing is ever served to a caller that arrives afterwards: this is
- * de-duplication, not a cache.
+ * Concurrent identical calls share one in-flight upstream call. The entry is removed before its
+ * result is handed out, so a result (a denial, an error, or an approval) is only ever seen by
+ * callers that arrived while it was in flight: nothing is cached. A joiner gets the result on its
+ * own Vert.x context. The same class, with the same test, lives in the KMS (dev.cvmkms.kms.auth).
  */
 public final class SingleFlight<K, V> {
-  private final ConcurrentHashMap<K, Future<V>> inFlight = new ConcurrentHashMap<>();
+  private final Map<K, Future<V>> inFlight = new ConcurrentHashMap<>();
   private final AtomicLong shared = new AtomicLong();
 
-  public Future<V> run(K key, Supplier<Future<V>> operation) {
-    Promise<V> promise = Promise.promise();
-    Future<V> existing = inFlight.putIfAbsent(key, promise.future());
+  public Future<V> run(K key, Supplier<Future<V>> call) {
+    Promise<V> leader = Promise.promise();
+    Future<V> mine = leader.future();
+    Future<V> existing = inFlight.putIfAbsent(key, mine);
     if (existing != null) {
       shared.incrementAndGet();
-      return existing;
+      return onCallerContext(existing);
     }
-    Future<V> op;
+    Future<V> upstream;
     try {
-      op = operation.get();
+      upstream = call.get();
     } catch (RuntimeException e) {
-      op = Future.failedFuture(e);
+      upstream = Future.failedFuture(e);
     }
-    op.onComplete(
+    upstream.onComplete(
         ar -> {
-          inFlight.remove(key, promise.future());
-          promise.handle(ar);
+          inFlight.remove(key, mine);
+          leader.handle(ar);
         });
-    return promise.future();
+    return mine;
   }
 
-  /** How many callers joined an execution started by someone else. */
+  /** How many callers joined a call started by someone else. */
   public long sharedCount() {
     return shared.get();
   }
 
+  /** Calls in flight now (for tests and diagnostics). */
   public int inFlightCount() {
     return inFlight.size();
+  }
+
+  /**
+   * A joiner may sit on another event loop than the leader; deliver its result on its own context
+   * so its continuation keeps Vert.x's one-thread-per-context rule.
+   */
+  static <V> Future<V> onCallerContext(Future<V> f) {
+    Context ctx = Vertx.currentContext();
+    if (ctx == null || f.isComplete()) {
+      return f;
+    }
+    Promise<V> p = Promise.promise();
+    f.onComplete(
+        ar -> {
+          if (Vertx.currentContext() == ctx) {
+            p.handle(ar);
+          } else {
+            ctx.runOnContext(v -> p.handle(ar));
+          }
+        });
+    return p.future();
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
+/** Full-jitter backoff, pinned identically in the KMS's BackoffTest. */
 class BackoffTest {
   @Test
   void fullJitterIsBoundedAndRetryAfterIsAFloor() {

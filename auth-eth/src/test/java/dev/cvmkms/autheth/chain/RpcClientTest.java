@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cvmkms.autheth.chain.RpcException.Kind;
 import dev.cvmkms.autheth.config.RpcEndpoint;
 import dev.cvmkms.autheth.config.RpcSettings;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -42,6 +43,12 @@ class RpcClientTest {
 
   RpcClient start(Consumer<HttpServerRequest> b, String urlSuffix, Duration deadline)
       throws Exception {
+    return start(b, urlSuffix, deadline, 100, 100);
+  }
+
+  RpcClient start(
+      Consumer<HttpServerRequest> b, String urlSuffix, Duration deadline, double rate, int burst)
+      throws Exception {
     behaviour = b;
     server =
         vertx
@@ -67,13 +74,18 @@ class RpcClientTest {
             Duration.ofSeconds(30),
             4,
             16,
-            100,
-            100,
+            rate,
+            burst,
             5,
             Duration.ofSeconds(30),
             4096);
     CircuitBreaker breaker =
-        new CircuitBreaker(s.breakerFailures(), s.breakerReset().toNanos(), System::nanoTime);
+        Breakers.create(
+            "eth_rpc",
+            s.breakerFailures(),
+            s.breakerReset(),
+            Breakers.clockOf(System::nanoTime),
+            null);
     client =
         new RpcClient(
             vertx,
@@ -82,7 +94,7 @@ class RpcClientTest {
                 Optional.of(CANARY),
                 "X-Api-Key"),
             s,
-            new TokenBucket(s.ratePerSecond(), s.burst(), System::nanoTime),
+            new OutboundBudget(s.ratePerSecond(), s.burst(), System::nanoTime),
             breaker,
             new RpcMetrics(registry, breaker),
             System::nanoTime,
@@ -117,14 +129,15 @@ class RpcClientTest {
     start(RpcClientTest::ok, "", Duration.ofSeconds(10));
     client.close();
     RpcSettings d = RpcSettings.defaults();
-    CircuitBreaker breaker = new CircuitBreaker(5, d.breakerReset().toNanos(), System::nanoTime);
+    CircuitBreaker breaker =
+        Breakers.create("eth_rpc", 5, d.breakerReset(), Breakers.clockOf(System::nanoTime), null);
     client =
         new RpcClient(
             vertx,
             new RpcEndpoint(
                 "https://127.0.0.1:" + server.actualPort(), Optional.empty(), "X-Api-Key"),
             d,
-            new TokenBucket(100, 100, System::nanoTime),
+            new OutboundBudget(100, 100, System::nanoTime),
             breaker,
             new RpcMetrics(registry, breaker),
             System::nanoTime,
@@ -224,7 +237,65 @@ class RpcClientTest {
               RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.REVERTED));
     }
     assertThat(arrivals).hasSize(6);
-    assertThat(client.breaker().state()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(client.breaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
+
+  /**
+   * Issue #13: an inbound flood at 10x the outbound budget. Calls that cannot get a token in time
+   * fail at once as rate-limited, nothing counts against the provider, the breaker never opens, and
+   * the first call after the flood gets a real answer.
+   */
+  @Test
+  void aFloodAtTenTimesTheBudget_neverOpensTheBreaker_andTheNextCallIsReal() throws Exception {
+    start(RpcClientTest::ok, "", Duration.ofSeconds(1), 5, 5);
+    java.util.List<Future<Object>> flood = new java.util.ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 100; i++) { // 5 calls/s budget, 100 calls within a fraction of a second
+      flood.add(
+          client.call(
+              "eth_chainId",
+              new JsonArray(),
+              Deadline.after(Duration.ofSeconds(1), System::nanoTime)));
+      assertThat(client.breaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    }
+    int ok = 0;
+    int limited = 0;
+    for (Future<Object> f : flood) {
+      Object r =
+          f.toCompletionStage()
+              .toCompletableFuture()
+              .handle((v, e) -> e != null ? e : v)
+              .get(20, TimeUnit.SECONDS);
+      if ("0x7a69".equals(r)) {
+        ok++;
+      } else {
+        assertThat(r)
+            .isInstanceOfSatisfying(
+                RpcException.class, e -> assertThat(e.kind()).isEqualTo(Kind.RATE_LIMITED));
+        limited++;
+      }
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(ok + limited).isEqualTo(100);
+    assertThat(limited).isGreaterThan(0);
+    // The budget held: burst + rate * elapsed (plus one token of rounding).
+    assertThat(arrivals.size()).isLessThanOrEqualTo((int) (5 + 5 * seconds) + 1);
+    assertThat(client.breaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(client.breaker().getMetrics().getNumberOfFailedCalls()).isZero();
+    assertThat(registry.scrape()).contains("reason=\"rate_limited\"");
+
+    assertThat(call(Duration.ofSeconds(1))).isEqualTo("0x7a69");
+  }
+
+  @Test
+  void anAttemptCutShortByTheDeadline_isNeutralForTheBreaker() throws Exception {
+    // attempt timeout 300 ms, deadline 200 ms: every timeout is our deadline's, not the provider's.
+    start(req -> {}, "", Duration.ofMillis(200));
+    for (int i = 0; i < 8; i++) {
+      assertThat(call(Duration.ofMillis(200))).isInstanceOf(RpcException.class);
+    }
+    assertThat(client.breaker().getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    assertThat(client.breaker().getMetrics().getNumberOfFailedCalls()).isZero();
   }
 
   @Test
@@ -236,7 +307,7 @@ class RpcClientTest {
     // Deadlines far beyond the attempts: the retry count, not machine speed, decides.
     call(Duration.ofSeconds(20)); // 3 attempts
     call(Duration.ofSeconds(20)); // 2 more: 5 consecutive failures
-    assertThat(client.breaker().state()).isEqualTo(CircuitBreaker.State.OPEN);
+    assertThat(client.breaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
     int sent = arrivals.size();
     assertThat(sent).isEqualTo(5);
     assertThat(call(Duration.ofSeconds(2)))

@@ -1,8 +1,10 @@
 package dev.cvmkms.kms.attestation;
 
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
+import dev.cvmkms.kms.attestation.dcap.Collateral;
 import dev.cvmkms.kms.attestation.dcap.CollateralSource;
 import dev.cvmkms.kms.attestation.dcap.DcapVerifier;
+import dev.cvmkms.kms.attestation.dcap.PckChainCheck;
 import dev.cvmkms.kms.attestation.dcap.TdxQuote;
 import dev.cvmkms.kms.attestation.dcap.VerifiedQuote;
 import dev.cvmkms.kms.attestation.eventlog.EventLogs;
@@ -12,11 +14,22 @@ import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The entry point the KMS uses on a caller's RA-TLS certificate (kms-protocol §10.4): key binding,
  * DCAP (with collateral from the source), TD policy, RTMR3 replay, report-data equality and V2
- * preimages, in dstack's order. Blocking only inside the collateral source.
+ * preimages, in dstack's order.
+ *
+ * <p>{@link #verifyAsync} never waits on the network: the CPU steps run on the executor the caller
+ * gives (the crypto pool), and a collateral miss releases that thread while the source fetches. A
+ * miss is only fetched after the quote's PCK chain verified against the trust anchor, so a quote
+ * with a made-up FMSPC costs no upstream call and no cache entry. The blocking {@link #verify}
+ * forms are for the CLI and start-up paths; they wait at most the collateral client's deadline.
  */
 public final class AttestationVerifier {
   private final DcapVerifier dcap;
@@ -49,12 +62,55 @@ public final class AttestationVerifier {
    */
   public VerifiedAttestation verify(
       VersionedAttestation att, byte[] expectedReportData, Instant now) {
+    try {
+      return verifyAsync(att, expectedReportData, now, Runnable::run).toCompletableFuture().join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * {@link #verify(VersionedAttestation, byte[], Instant)} without blocking: CPU work on {@code
+   * cpu}, collateral from the source (its cache first).
+   */
+  public CompletionStage<VerifiedAttestation> verifyAsync(
+      VersionedAttestation att, byte[] expectedReportData, Instant now, Executor cpu) {
+    CompletableFuture<Prepared> prepared =
+        CompletableFuture.supplyAsync(() -> prepare(att, expectedReportData, now), cpu);
+    return prepared.thenCompose(
+        p -> {
+          if (p.result != null) {
+            return CompletableFuture.completedFuture(p.result);
+          }
+          return collateral.fetch(p.key).thenApplyAsync(c -> finish(att, p.quote, c, now), cpu);
+        });
+  }
+
+  /** Either the finished result (collateral was cached) or the key to fetch. */
+  private record Prepared(TdxQuote quote, CollateralSource.Key key, VerifiedAttestation result) {}
+
+  private Prepared prepare(VersionedAttestation att, byte[] expectedReportData, Instant now) {
     if (expectedReportData != null && !Bytes.equal(att.reportData(), expectedReportData)) {
       throw new AttestationException(
           Reason.REPORT_DATA_MISMATCH, "report data does not bind the certificate's key");
     }
     TdxQuote quote = TdxQuote.parse(att.quote());
-    VerifiedQuote vq = dcap.verify(quote, collateral.fetch(dcap.collateralKey(quote)), now);
+    CollateralSource.Key claimed = CollateralSource.Key.of(quote);
+    Optional<Collateral> hit = collateral.cached(claimed);
+    if (hit.isPresent()) {
+      return new Prepared(quote, claimed, finish(att, quote, hit.get(), now));
+    }
+    // A miss costs an upstream call: only for a chain that reaches our trust anchor.
+    CollateralSource.Key key = PckChainCheck.requireAnchored(quote, dcap.trustAnchor(), now);
+    return new Prepared(quote, key, null);
+  }
+
+  private VerifiedAttestation finish(
+      VersionedAttestation att, TdxQuote quote, Collateral c, Instant now) {
+    VerifiedQuote vq = dcap.verify(quote, c, now);
     byte[] rtmr3 = Rtmr.replay(att.runtimeEvents());
     if (!Bytes.equal(rtmr3, quote.body().rtmr3())) {
       throw new AttestationException(

@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.auth.WebhookException.Outcome;
+import dev.cvmkms.kms.upstream.RetryAfter;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -13,9 +14,7 @@ import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.RequestOptions;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
+import java.time.Clock;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
 
@@ -195,24 +194,9 @@ final class HttpExchange {
     return new WebhookException(Outcome.ERROR, prefix + " request failed: " + what);
   }
 
-  /** RFC 9110 Retry-After: delay-seconds or an HTTP-date; -1 when absent or unreadable. */
+  /** RFC 9110 Retry-After in ms (the shared parser); -1 when absent or unreadable. */
   static long retryAfterMillis(String value) {
-    if (value == null || value.isBlank()) {
-      return -1;
-    }
-    String v = value.trim();
-    try {
-      long secs = Long.parseLong(v);
-      return secs < 0 ? -1 : Math.min(secs, 3600) * 1000;
-    } catch (NumberFormatException ignored) {
-      // try the date form
-    }
-    try {
-      ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-      long ms = Duration.between(ZonedDateTime.now(at.getZone()), at).toMillis();
-      return Math.max(0, Math.min(ms, 3_600_000));
-    } catch (RuntimeException e) {
-      return -1;
-    }
+    long nanos = RetryAfter.nanos(value, Clock.systemUTC());
+    return nanos < 0 ? -1 : nanos / 1_000_000;
   }
 }

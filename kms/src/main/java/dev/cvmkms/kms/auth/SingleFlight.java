@@ -6,21 +6,26 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
  * Concurrent identical calls share one in-flight upstream call. The entry is removed before its
  * result is handed out, so a result (a denial, an error, or an approval) is only ever seen by
- * callers that arrived while it was in flight: nothing is cached.
+ * callers that arrived while it was in flight: nothing is cached. A joiner gets the result on its
+ * own Vert.x context. The same class, with the same test, lives in auth-eth
+ * (dev.cvmkms.autheth.policy).
  */
-final class SingleFlight<K, V> {
+public final class SingleFlight<K, V> {
   private final Map<K, Future<V>> inFlight = new ConcurrentHashMap<>();
+  private final AtomicLong shared = new AtomicLong();
 
-  Future<V> run(K key, Supplier<Future<V>> call) {
+  public Future<V> run(K key, Supplier<Future<V>> call) {
     Promise<V> leader = Promise.promise();
-    Future<V> shared = leader.future();
-    Future<V> existing = inFlight.putIfAbsent(key, shared);
+    Future<V> mine = leader.future();
+    Future<V> existing = inFlight.putIfAbsent(key, mine);
     if (existing != null) {
+      shared.incrementAndGet();
       return onCallerContext(existing);
     }
     Future<V> upstream;
@@ -31,14 +36,19 @@ final class SingleFlight<K, V> {
     }
     upstream.onComplete(
         ar -> {
-          inFlight.remove(key, shared);
+          inFlight.remove(key, mine);
           leader.handle(ar);
         });
-    return shared;
+    return mine;
+  }
+
+  /** How many callers joined a call started by someone else. */
+  public long sharedCount() {
+    return shared.get();
   }
 
   /** Calls in flight now (for tests and diagnostics). */
-  int size() {
+  public int inFlightCount() {
     return inFlight.size();
   }
 

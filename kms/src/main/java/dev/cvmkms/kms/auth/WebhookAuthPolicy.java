@@ -2,6 +2,7 @@ package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.KmsException;
 import dev.cvmkms.kms.auth.WebhookClient.Operation;
+import dev.cvmkms.kms.config.AuthApiConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -30,7 +31,7 @@ public final class WebhookAuthPolicy implements AuthPolicy {
    * @param version the KMS version, sent as {@code User-Agent: cvm-kms/<version>}
    */
   public static WebhookAuthPolicy start(
-      Vertx vertx, WebhookSettings settings, MeterRegistry registry, String version) {
+      Vertx vertx, AuthApiConfig.Webhook settings, MeterRegistry registry, String version) {
     WebhookClient client = new WebhookClient(vertx, settings, registry, version);
     AuthInfoCache cache =
         new AuthInfoCache(

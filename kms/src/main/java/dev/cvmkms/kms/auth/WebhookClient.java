@@ -1,6 +1,11 @@
 package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.auth.WebhookException.Outcome;
+import dev.cvmkms.kms.config.AuthApiConfig;
+import dev.cvmkms.kms.config.OutboundClientConfig;
+import dev.cvmkms.kms.upstream.Backoff;
+import dev.cvmkms.kms.upstream.Breakers;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -11,8 +16,10 @@ import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
+import java.time.Clock;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,11 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebhookClient {
   private static final Logger log = LoggerFactory.getLogger(WebhookClient.class);
-
-  /** Backoff grows from this base; each wait is uniform in [0, min(cap, base * 2^n)). */
-  private static final long BACKOFF_BASE_MS = 100;
-
-  private static final long BACKOFF_CAP_MS = 2_000;
 
   /** A retry is pointless if less than this is left of the deadline. */
   private static final long MIN_ATTEMPT_MS = 50;
@@ -61,12 +63,13 @@ public final class WebhookClient {
   }
 
   private final Vertx vertx;
-  private final WebhookSettings settings;
+  private final OutboundClientConfig settings;
   private final WebhookTarget target;
   private final String shownUrl;
   private final HttpClientAgent http;
   private final CircuitBreaker breaker;
   private final WebhookMetrics metrics;
+  private final Backoff backoff;
 
   /**
    * Creates the pool. Call once per process and share the instance.
@@ -74,10 +77,28 @@ public final class WebhookClient {
    * @param version the KMS version for {@code User-Agent: cvm-kms/<version>}
    */
   public WebhookClient(
-      Vertx vertx, WebhookSettings settings, MeterRegistry registry, String version) {
+      Vertx vertx, AuthApiConfig.Webhook webhook, MeterRegistry registry, String version) {
+    this(
+        vertx,
+        webhook,
+        registry,
+        version,
+        Clock.systemUTC(),
+        () -> ThreadLocalRandom.current().nextDouble());
+  }
+
+  /** With the breaker's clock and the backoff's randomness injected (tests). */
+  public WebhookClient(
+      Vertx vertx,
+      AuthApiConfig.Webhook webhook,
+      MeterRegistry registry,
+      String version,
+      Clock clock,
+      DoubleSupplier random) {
     this.vertx = vertx;
-    this.settings = settings;
-    this.target = new WebhookTarget(settings, version);
+    this.settings = webhook.client();
+    this.target = new WebhookTarget(webhook.url(), version);
+    this.backoff = Backoff.standard(random);
     this.shownUrl = target.shownUrl();
     HttpClientOptions options =
         new HttpClientOptions()
@@ -93,9 +114,26 @@ public final class WebhookClient {
             .setMaxWaitQueueSize(settings.maxConnections() * WAIT_QUEUE_PER_CONNECTION);
     this.http = vertx.createHttpClient(options, pool);
     this.breaker =
-        new CircuitBreaker(
-            settings.breakerFailures(), settings.breakerReset().toNanos(), System::nanoTime);
+        Breakers.create(
+            "webhook", settings.breakerFailures(), settings.breakerReset(), clock, registry);
     this.metrics = new WebhookMetrics(registry, breaker);
+    breaker
+        .getEventPublisher()
+        .onStateTransition(
+            e -> {
+              switch (e.getStateTransition().getToState()) {
+                case OPEN ->
+                    log.warn(
+                        "auth api {} circuit opened after {} consecutive failures; failing fast"
+                            + " for {}",
+                        shownUrl,
+                        settings.breakerFailures(),
+                        settings.breakerReset());
+                case CLOSED ->
+                    log.info("auth api {} circuit closed: the webhook answers again", shownUrl);
+                default -> log.debug("auth api {} circuit {}", shownUrl, e.getStateTransition());
+              }
+            });
   }
 
   /** {@code GET <url>}: deployment metadata, retried within the deadline. */
@@ -121,7 +159,7 @@ public final class WebhookClient {
   }
 
   CircuitBreaker.State breakerState() {
-    return breaker.state();
+    return breaker.getState();
   }
 
   /** Closes the pool; in-flight calls fail. */
@@ -166,7 +204,7 @@ public final class WebhookClient {
       int attemptNo,
       WebhookException previous,
       Promise<T> result) {
-    if (!breaker.tryAcquire()) {
+    if (!breaker.tryAcquirePermission()) {
       if (previous != null) {
         // The circuit opened during our own retries: report what actually went wrong.
         result.fail(withAttempts(previous, attemptNo));
@@ -178,36 +216,39 @@ public final class WebhookClient {
               "auth api circuit open: "
                   + shownUrl
                   + " failed "
-                  + breaker.consecutiveFailures()
-                  + " times in a row, next probe in "
-                  + breaker.millisUntilProbe()
+                  + settings.breakerFailures()
+                  + " times in a row, next probe within "
+                  + settings.breakerReset().toMillis()
                   + " ms"));
       return;
     }
     long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime());
     long timeoutMs = Math.max(1, Math.min(settings.attemptTimeout().toMillis(), leftMs));
+    boolean cutByDeadline = timeoutMs < settings.attemptTimeout().toMillis();
     long connectMs = Math.min(settings.connectTimeout().toMillis(), timeoutMs);
+    long sentAt = System.nanoTime();
     HttpExchange.run(
             vertx,
             http,
             target.request(op, connectMs),
             body,
             shownUrl,
-            settings.maxResponseBytes(),
+            Math.toIntExact(settings.maxResponseBytes()),
             timeoutMs)
         .onComplete(
             ar -> {
               if (ar.succeeded() && ar.result().status() / 100 == 2) {
-                observe(Outcome.OK);
+                observe(Outcome.OK, sentAt);
                 decodeInto(ar.result(), decoder, result);
                 return;
               }
               WebhookException err =
                   ar.succeeded() ? statusError(ar.result()) : asWebhookError(ar.cause());
-              if (err.isLocal()) {
-                breaker.onNeutral();
+              if (err.isLocal() || (err.outcome() == Outcome.TIMEOUT && cutByDeadline)) {
+                // Our refusal, or our deadline ran out: nothing learned about the webhook.
+                breaker.releasePermission();
               } else {
-                observe(err.outcome());
+                observe(err.outcome(), sentAt);
               }
               long waitMs = retryDelay(op, err, attemptNo, deadlineAt);
               if (waitMs < 0) {
@@ -236,7 +277,8 @@ public final class WebhookClient {
     if (op != Operation.INFO || !err.outcome().retryable() || attemptNo >= settings.maxRetries()) {
       return -1;
     }
-    long waitMs = retryWaitMillis(attemptNo, err.retryAfterMillis(), ThreadLocalRandom.current());
+    long retryAfterNanos = err.retryAfterMillis() >= 0 ? err.retryAfterMillis() * 1_000_000 : -1;
+    long waitMs = backoff.delayNanos(attemptNo, retryAfterNanos) / 1_000_000;
     long leftAfterWait = TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime()) - waitMs;
     return leftAfterWait >= MIN_ATTEMPT_MS ? waitMs : -1;
   }
@@ -262,25 +304,13 @@ public final class WebhookClient {
         : new WebhookException(Outcome.ERROR, "auth api " + shownUrl + " failed");
   }
 
-  /** Feeds the breaker and logs its transitions. */
-  private void observe(Outcome outcome) {
-    CircuitBreaker.State before = breaker.state();
+  /** Feeds the breaker (its transitions are logged by the listener above). */
+  private void observe(Outcome outcome, long sentAt) {
+    long took = System.nanoTime() - sentAt;
     if (outcome.tripsBreaker()) {
-      breaker.onFailure();
+      breaker.onError(took, TimeUnit.NANOSECONDS, new IllegalStateException(outcome.tag()));
     } else {
-      breaker.onSuccess();
-    }
-    CircuitBreaker.State after = breaker.state();
-    if (before != after) {
-      if (after == CircuitBreaker.State.OPEN) {
-        log.warn(
-            "auth api {} circuit opened after {} consecutive failures; failing fast for {}",
-            shownUrl,
-            breaker.consecutiveFailures(),
-            settings.breakerReset());
-      } else if (after == CircuitBreaker.State.CLOSED) {
-        log.info("auth api {} circuit closed: the webhook answers again", shownUrl);
-      }
+      breaker.onSuccess(took, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -303,19 +333,5 @@ public final class WebhookClient {
       return e;
     }
     return e.withMessage(e.getMessage() + " (after " + attempts + " attempts)");
-  }
-
-  /**
-   * The wait before retry {@code attemptNo} (0 for the first retry): the server's Retry-After when
-   * it sent one, else full jitter, uniform in [0, min(cap, base * 2^attemptNo)]. So the expected
-   * wait never shrinks from one failure to the next, and a Retry-After is never undercut.
-   */
-  static long retryWaitMillis(
-      int attemptNo, long retryAfterMillis, java.util.random.RandomGenerator random) {
-    if (retryAfterMillis >= 0) {
-      return retryAfterMillis;
-    }
-    long ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS << Math.min(attemptNo, 20));
-    return random.nextLong(ceiling + 1);
   }
 }

@@ -2,6 +2,8 @@ package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.auth.WebhookClient.Operation;
 import dev.cvmkms.kms.auth.WebhookException.Outcome;
+import dev.cvmkms.kms.upstream.Breakers;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,7 +42,7 @@ final class WebhookMetrics {
 
   WebhookMetrics(MeterRegistry registry, CircuitBreaker breaker) {
     this.registry = registry;
-    Gauge.builder("kms.auth.webhook.breaker.state", breaker, b -> b.state().gauge)
+    Gauge.builder("kms.auth.webhook.breaker.state", breaker, b -> Breakers.gauge(b.getState()))
         .description("Auth webhook circuit: 0 closed, 1 half-open, 2 open")
         .strongReference(true)
         .register(registry);

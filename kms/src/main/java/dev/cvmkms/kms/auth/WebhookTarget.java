@@ -21,9 +21,9 @@ final class WebhookTarget {
   private final String basicAuth;
   private final String userAgent;
 
-  WebhookTarget(WebhookSettings settings, String version) {
-    URI u = URI.create(settings.url());
-    this.shownUrl = settings.redactedUrl();
+  WebhookTarget(URI url, String version) {
+    URI u = url;
+    this.shownUrl = redacted(u);
     this.basicAuth = basicAuth(u.getRawUserInfo());
     this.userAgent = "cvm-kms/" + version;
     String path = u.getRawPath() == null ? "" : u.getRawPath();
@@ -32,6 +32,18 @@ final class WebhookTarget {
     String dir = path.endsWith("/") ? path : path + "/";
     this.appUri = uri(u, dir + "bootAuth/app");
     this.kmsUri = uri(u, dir + "bootAuth/kms");
+  }
+
+  /** The URL without userinfo, query or fragment: the only form that goes into logs and errors. */
+  static String redacted(URI u) {
+    StringBuilder sb = new StringBuilder().append(u.getScheme()).append("://").append(u.getHost());
+    if (u.getPort() >= 0) {
+      sb.append(':').append(u.getPort());
+    }
+    if (u.getRawPath() != null) {
+      sb.append(u.getRawPath());
+    }
+    return sb.toString();
   }
 
   /** The URL as it may appear in logs and errors: no userinfo, no query. */

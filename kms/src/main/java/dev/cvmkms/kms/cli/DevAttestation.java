@@ -13,10 +13,32 @@ final class DevAttestation {
   private DevAttestation() {}
 
   static KmsAttestation mock() {
+    return mock(java.util.Optional.empty(), dev.cvmkms.kms.config.PccsConfig.defaults());
+  }
+
+  /**
+   * With {@code pccs}, collateral for callers' quotes comes from that PCCS (e.g. a PCS stub serving
+   * the mock PKI's collateral) through the production client and cache, as in {@code kms serve}.
+   */
+  static KmsAttestation mock(
+      java.util.Optional<java.net.URI> pccs, dev.cvmkms.kms.config.PccsConfig pccsConfig) {
     Clock clock = Clock.systemUTC();
     MockTdx tdx = MockTdx.create(clock.instant());
     LoggerFactory.getLogger(DevAttestation.class)
         .warn("INSECURE: using the MOCK TDX attestation (kms dev); its quotes prove nothing");
-    return new KmsAttestation(tdx, tdx.verifier(clock), clock);
+    if (pccs.isEmpty()) {
+      return new KmsAttestation(tdx, tdx.verifier(clock), clock);
+    }
+    var collateral =
+        dev.cvmkms.kms.upstream.PccsClient.cached(
+            pccs.get(),
+            pccsConfig,
+            io.micrometer.core.instrument.Metrics.globalRegistry,
+            clock,
+            dev.cvmkms.kms.KmsVersion.version());
+    return new KmsAttestation(
+        tdx,
+        new dev.cvmkms.kms.attestation.AttestationVerifier(tdx.dcapVerifier(), collateral),
+        clock);
   }
 }

@@ -51,6 +51,22 @@ public final class DevCommand implements Callable<Integer> {
   java.net.URI authUrl;
 
   @Option(
+      names = "--pccs-url",
+      paramLabel = "URL",
+      description =
+          "Fetch collateral for callers' mock quotes from this PCCS (a PCS stub serving the mock"
+              + " PKI's collateral) through the production client and cache, bounded by"
+              + " --pccs-deadline.")
+  java.net.URI pccsUrl;
+
+  @Option(
+      names = "--pccs-deadline",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      description = "Bound on one collateral fetch, retries included. Default: ${DEFAULT-VALUE}")
+  String pccsDeadline;
+
+  @Option(
       names = "--onboard",
       description =
           "With an empty state dir, first serve the onboarding page and Onboard RPCs on plain"
@@ -82,13 +98,22 @@ public final class DevCommand implements Callable<Integer> {
             config,
             new KmsRuntime.Options(
                 onboard ? Optional.empty() : Optional.of(bootstrapDomain(dir)),
-                Optional.of(DevAttestation.mock()),
+                Optional.of(DevAttestation.mock(Optional.ofNullable(pccsUrl), pccsConfig())),
                 !unsignedResponses));
     String host = running.keys().rpcDomain();
     System.out.println("KMS (dev) listening on https://" + host + ":" + running.listener().port());
     System.out.println("root CA: " + dir.resolve("root-ca.crt"));
     System.out.flush();
     return -1;
+  }
+
+  private dev.cvmkms.kms.config.PccsConfig pccsConfig() {
+    var d = dev.cvmkms.kms.config.PccsConfig.defaults();
+    return new dev.cvmkms.kms.config.PccsConfig(
+        d.client().withDeadline(dev.cvmkms.kms.config.Durations.parse(pccsDeadline)),
+        d.cacheSize(),
+        d.refreshAfter(),
+        d.failureBackoff());
   }
 
   /** The onboarding listener on the same address and port, before the HTTPS one opens there. */

@@ -3,20 +3,20 @@ package dev.cvmkms.kms.cli;
 import dev.cvmkms.kms.attestation.AttestationProvider;
 import dev.cvmkms.kms.attestation.AttestationVerifier;
 import dev.cvmkms.kms.attestation.Bytes;
-import dev.cvmkms.kms.attestation.agent.GuestAgentClient;
-import dev.cvmkms.kms.attestation.dcap.CachingCollateralSource;
 import dev.cvmkms.kms.attestation.dcap.DcapVerifier;
-import dev.cvmkms.kms.attestation.dcap.PccsCollateralSource;
 import dev.cvmkms.kms.attestation.dcap.TrustAnchor;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.client.KmsClientException;
 import dev.cvmkms.kms.client.RaTlsKmsClient;
 import dev.cvmkms.kms.client.ServerAttestationPolicy;
+import dev.cvmkms.kms.config.AttestationConfig;
+import dev.cvmkms.kms.config.PccsConfig;
 import dev.cvmkms.kms.keys.Pem;
 import dev.cvmkms.kms.rpc.PrpcJson;
 import dev.cvmkms.kms.rpc.proto.AppKeyResponse;
 import dev.cvmkms.kms.rpc.proto.GetAppKeyRequest;
 import dev.cvmkms.kms.service.CryptoPool;
+import dev.cvmkms.kms.upstream.PccsClient;
 import io.vertx.core.Vertx;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +48,6 @@ import picocli.CommandLine.Option;
             + " prints the AppKeyResponse as pRPC JSON.")
 public final class GetKeysCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(GetKeysCommand.class);
-  private static final Duration AGENT_TIMEOUT = Duration.ofSeconds(30);
 
   @Option(names = "--url", required = true, description = "KMS URL, e.g. https://kms:8000")
   String url;
@@ -122,18 +121,19 @@ public final class GetKeysCommand implements Callable<Integer> {
       if (appId != null || instanceId != null || composeHash != null) {
         LOG.warn("--app-id/--instance-id/--compose-hash only apply to the mock; ignoring them");
       }
-      var http = PccsCollateralSource.newHttpClient(Duration.ofSeconds(5));
-      attester = GuestAgentClient.fromEnvironment(System.getenv(), http, AGENT_TIMEOUT);
-      var pccs =
-          new PccsCollateralSource(
-              pccsUrl == null ? CvmAttestation.INTEL_PCS : pccsUrl,
-              http,
-              Duration.ofSeconds(10),
-              PccsCollateralSource.DEFAULT_MAX_BODY);
+      var meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+      attester =
+          CvmAttestation.guestAgent(
+              System.getenv(), AttestationConfig.guestAgentDefaults(), meters, clock);
       verifier =
           new AttestationVerifier(
               new DcapVerifier(TrustAnchor.intelSgxRoot()),
-              new CachingCollateralSource(pccs, clock, CachingCollateralSource.MAX_AGE_LIMIT));
+              PccsClient.cached(
+                  pccsUrl == null ? CvmAttestation.INTEL_PCS : pccsUrl,
+                  PccsConfig.defaults(),
+                  meters,
+                  clock,
+                  dev.cvmkms.kms.KmsVersion.version()));
       vmConfig = ""; // as dstack-util get-keys: the KMS reads the attestation's own vm_config
     }
     RaTlsKmsClient.Settings base =

@@ -5,15 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.Bytes;
 import dev.cvmkms.kms.attestation.QuoteProvider;
-import dev.cvmkms.kms.attestation.agent.GuestAgentClient;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.attestation.tsm.ConfigfsQuoteProvider;
 import dev.cvmkms.kms.attestation.tsm.NioTsmFs;
 import java.io.PrintWriter;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
@@ -89,10 +86,11 @@ public final class QuoteCommand implements Callable<Integer> {
         switch (provider) {
           case configfs -> new ConfigfsQuoteProvider(new NioTsmFs(tsmReportDir));
           case agent ->
-              GuestAgentClient.fromEnvironment(
+              CvmAttestation.guestAgent(
                   System.getenv(),
-                  HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(),
-                  Duration.ofSeconds(60));
+                  dev.cvmkms.kms.config.AttestationConfig.guestAgentDefaults(),
+                  new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                  java.time.Clock.systemUTC());
           case mock -> {
             LOG.warn("using the MOCK TDX quote provider: the quote proves nothing");
             yield MockTdx.create(Instant.now());

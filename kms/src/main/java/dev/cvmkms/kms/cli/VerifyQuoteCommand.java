@@ -8,12 +8,15 @@ import dev.cvmkms.kms.attestation.dcap.Certs;
 import dev.cvmkms.kms.attestation.dcap.Collateral;
 import dev.cvmkms.kms.attestation.dcap.CollateralSource;
 import dev.cvmkms.kms.attestation.dcap.DcapVerifier;
-import dev.cvmkms.kms.attestation.dcap.PccsCollateralSource;
+import dev.cvmkms.kms.attestation.dcap.PckChainCheck;
 import dev.cvmkms.kms.attestation.dcap.TdReport;
 import dev.cvmkms.kms.attestation.dcap.TdxQuote;
 import dev.cvmkms.kms.attestation.dcap.TrustAnchor;
 import dev.cvmkms.kms.attestation.dcap.VerifiedQuote;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
+import dev.cvmkms.kms.config.PccsConfig;
+import dev.cvmkms.kms.upstream.PccsClient;
+import dev.cvmkms.kms.upstream.Timers;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +63,15 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
   URI pccs;
 
   @Option(
+      names = "--pccs-deadline",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      description =
+          "Bound on fetching collateral from --pccs, retries included (e.g. 5s, 500ms)."
+              + " Default: ${DEFAULT-VALUE}.")
+  String pccsDeadline;
+
+  @Option(
       names = "--at",
       paramLabel = "TIME",
       description = "Verification time: ISO-8601 (2025-07-01T00:00:00Z) or Unix seconds.")
@@ -97,12 +109,33 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
         Collateral c = Collateral.fromJson(Files.readString(collateralFile));
         source = CollateralSource.fixed(c);
       } else {
+        PccsConfig d = PccsConfig.defaults();
+        Duration deadline;
+        try {
+          deadline = dev.cvmkms.kms.config.Durations.parse(pccsDeadline);
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException("--pccs-deadline: " + e.getMessage());
+        }
+        PccsConfig c;
+        try {
+          c =
+              new PccsConfig(
+                  d.client().withDeadline(deadline),
+                  d.cacheSize(),
+                  d.refreshAfter(),
+                  d.failureBackoff());
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException("--pccs-deadline: " + e.getMessage());
+        }
         source =
-            new PccsCollateralSource(
+            new PccsClient(
                 pccs,
-                PccsCollateralSource.newHttpClient(Duration.ofSeconds(10)),
-                Duration.ofSeconds(30),
-                PccsCollateralSource.DEFAULT_MAX_BODY);
+                c,
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
+                java.time.Clock.systemUTC(),
+                () -> java.util.concurrent.ThreadLocalRandom.current().nextDouble(),
+                Timers.daemon("kms-pccs-timer"),
+                dev.cvmkms.kms.KmsVersion.version());
       }
       if (root != null) {
         anchor = TrustAnchor.insecureExternal(readRoot(root));
@@ -119,9 +152,12 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
     try {
       TdxQuote parsed = TdxQuote.parse(quote);
       o.set("quote", measurements(parsed));
-      VerifiedQuote v =
-          new DcapVerifier(anchor)
-              .verify(parsed, source.fetch(CollateralSource.Key.of(parsed)), now);
+      DcapVerifier dcap = new DcapVerifier(anchor);
+      CollateralSource.Key key =
+          collateralFile == null && !mock
+              ? PckChainCheck.requireAnchored(parsed, anchor, now)
+              : CollateralSource.Key.of(parsed);
+      VerifiedQuote v = dcap.verify(parsed, fetch(source, key), now);
       o.put("verdict", "valid");
       o.put("tcbStatus", v.status().intelName());
       o.set("advisoryIds", JSON.valueToTree(v.advisoryIds()));
@@ -140,6 +176,24 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
     out.println(o.toPrettyString());
     out.flush();
     return rc;
+  }
+
+  /** Waits for the collateral; the PCCS client's own deadline bounds the wait. */
+  private static Collateral fetch(CollateralSource source, CollateralSource.Key key) {
+    try {
+      return source.fetch(key).toCompletableFuture().get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof AttestationException a) {
+        throw a;
+      }
+      throw new AttestationException(
+          AttestationException.Reason.COLLATERAL_UNAVAILABLE,
+          "collateral fetch failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AttestationException(
+          AttestationException.Reason.COLLATERAL_UNAVAILABLE, "interrupted");
+    }
   }
 
   static Instant parseTime(String s) {

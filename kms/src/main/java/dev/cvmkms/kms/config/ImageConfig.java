@@ -21,6 +21,8 @@ import java.util.Optional;
  * @param insecureAllowUnverifiedOsImage must be set for {@code verify = false} to be accepted
  *     ({@code insecure_allow_unverified_os_image}): without verification the {@code osImageHash}
  *     the auth policy sees is whatever the caller claims
+ * @param verifierClient the image verifier client ({@code [core.image.verifier]}); by default its
+ *     deadline and attempt timeout are {@code download_timeout} and it does not retry
  */
 public record ImageConfig(
     boolean verify,
@@ -28,8 +30,60 @@ public record ImageConfig(
     String downloadUrl,
     Duration downloadTimeout,
     Optional<URI> verifierUrl,
-    boolean insecureAllowUnverifiedOsImage) {
+    boolean insecureAllowUnverifiedOsImage,
+    OutboundClientConfig verifierClient) {
   public static final String HASH_PLACEHOLDER = "{OS_IMAGE_HASH}";
+  public static final String VERIFIER_TABLE = "core.image.verifier";
+
+  /** With the default verifier client. */
+  public ImageConfig(
+      boolean verify,
+      Path cacheDir,
+      String downloadUrl,
+      Duration downloadTimeout,
+      Optional<URI> verifierUrl,
+      boolean insecureAllowUnverifiedOsImage) {
+    this(
+        verify,
+        cacheDir,
+        downloadUrl,
+        downloadTimeout,
+        verifierUrl,
+        insecureAllowUnverifiedOsImage,
+        verifierDefaults(downloadTimeout));
+  }
+
+  private static OutboundClientConfig verifierDefaults(Duration downloadTimeout) {
+    Duration d =
+        downloadTimeout == null || downloadTimeout.compareTo(OutboundClientConfig.MAX_DEADLINE) > 0
+            ? OutboundClientConfig.MAX_DEADLINE
+            : downloadTimeout;
+    Duration attempt =
+        d.compareTo(OutboundClientConfig.MAX_ATTEMPT_TIMEOUT) > 0
+            ? OutboundClientConfig.MAX_ATTEMPT_TIMEOUT
+            : d;
+    Duration connect =
+        attempt.compareTo(Duration.ofSeconds(2)) < 0 ? attempt : Duration.ofSeconds(2);
+    return new OutboundClientConfig(
+        VERIFIER_TABLE, connect, attempt, d, 8, 64 * ByteSizes.KIB, 0, 5, Duration.ofSeconds(30));
+  }
+
+  /** The verifier client's defaults for this download timeout. */
+  public OutboundClientConfig verifierClientDefaults() {
+    return verifierDefaults(downloadTimeout);
+  }
+
+  public ImageConfig withVerifierClient(OutboundClientConfig client) {
+    return new ImageConfig(
+        verify,
+        cacheDir,
+        downloadUrl,
+        downloadTimeout,
+        verifierUrl,
+        insecureAllowUnverifiedOsImage,
+        client);
+  }
+
   public static final Duration MAX_DOWNLOAD_TIMEOUT = Duration.ofHours(1);
 
   /** Verification on, through the given verifier (or failing closed without one). */
@@ -73,6 +127,7 @@ public record ImageConfig(
       throw new ConfigException(key, key + " must be http(s), got scheme \"" + scheme + "\"");
     }
     Checks.positive("core.image.download_timeout", downloadTimeout, MAX_DOWNLOAD_TIMEOUT);
+    java.util.Objects.requireNonNull(verifierClient, "verifierClient");
   }
 
   /** The archive URL for one image, hash in lowercase hex. */

@@ -391,9 +391,18 @@ public final class KmsConfigLoader {
     ConfigTable roots = t.table("root_ca");
     Optional<Path> tdxRoot = roots.optionalPath("tdx");
     roots.finish();
+    PccsConfig pccsClient = PccsConfig.read(t.table("pccs"));
+    ConfigTable agentT = t.table("guest_agent");
+    OutboundClientConfig agent =
+        OutboundClientConfig.read(agentT, AttestationConfig.guestAgentDefaults());
+    agentT.finish();
     t.finish();
     return new AttestationConfig(
-        allowExternal, pccs.map(s -> Checks.parseUri("core.attestation.urls.pccs", s)), tdxRoot);
+        allowExternal,
+        pccs.map(s -> Checks.parseUri("core.attestation.urls.pccs", s)),
+        tdxRoot,
+        pccsClient,
+        agent);
   }
 
   private static ImageConfig readImage(ConfigTable t) {
@@ -410,6 +419,11 @@ public final class KmsConfigLoader {
                 .filter(u -> !u.isEmpty())
                 .map(u -> Checks.parseUri("core.image.verifier_url", u)),
             t.bool("insecure_allow_unverified_os_image", false));
+    ConfigTable verifierT = t.table("verifier");
+    image =
+        image.withVerifierClient(
+            OutboundClientConfig.read(verifierT, image.verifierClientDefaults()));
+    verifierT.finish();
     t.finish();
     return image;
   }
@@ -437,15 +451,7 @@ public final class KmsConfigLoader {
 
     ConfigTable w = t.table("webhook");
     String url = w.string("url", AuthApiConfig.Webhook.DEFAULT_URL.toString());
-    OutboundClientConfig d = OutboundClientConfig.defaults();
-    Duration connect = w.duration("connect_timeout", d.connectTimeout());
-    Duration attempt = w.duration("attempt_timeout", d.attemptTimeout());
-    Duration deadline = w.duration("deadline", d.deadline());
-    int maxConnections = w.integer("max_connections", d.maxConnections());
-    long maxResponse = w.bytes("max_response_bytes", d.maxResponseBytes());
-    int maxRetries = w.integer("max_retries", d.maxRetries());
-    int breakerFailures = w.integer("breaker_failures", d.breakerFailures());
-    Duration breakerReset = w.duration("breaker_reset", d.breakerReset());
+    OutboundClientConfig client = OutboundClientConfig.read(w, OutboundClientConfig.defaults());
     Duration infoRefresh = w.duration("info_refresh", AuthApiConfig.Webhook.DEFAULT_INFO_REFRESH);
     Duration infoMaxStale =
         w.duration("info_max_stale", AuthApiConfig.Webhook.DEFAULT_INFO_MAX_STALE);
@@ -459,18 +465,7 @@ public final class KmsConfigLoader {
     return switch (type) {
       case "webhook" ->
           new AuthApiConfig.Webhook(
-              Checks.parseUri("core.auth_api.webhook.url", url),
-              new OutboundClientConfig(
-                  connect,
-                  attempt,
-                  deadline,
-                  maxConnections,
-                  maxResponse,
-                  maxRetries,
-                  breakerFailures,
-                  breakerReset),
-              infoRefresh,
-              infoMaxStale);
+              Checks.parseUri("core.auth_api.webhook.url", url), client, infoRefresh, infoMaxStale);
       case "dev" -> new AuthApiConfig.Dev(gatewayAppId);
       default ->
           throw new ConfigException(

@@ -5,9 +5,12 @@ import java.time.Duration;
 /**
  * Budgets of one shared outbound HTTP client (ARCHITECTURE §4). Every value is bounded so that no
  * upstream can hold an inbound request longer than {@link #deadline()}. The settings live in the
- * table of the dependency they serve; key names in messages are those of {@code
- * [core.auth_api.webhook]}, the only such table so far.
+ * table of the dependency they serve ({@code [core.auth_api.webhook]}, {@code
+ * [core.attestation.pccs]}, {@code [core.attestation.guest_agent]}, {@code [core.image.verifier]});
+ * messages name the key in that table. This is the one settings record of every outbound client,
+ * the webhook's included, with one set of bounds.
  *
+ * @param table the dotted table the keys are read from, e.g. {@code core.attestation.pccs}
  * @param connectTimeout TCP+TLS connect bound ({@code connect_timeout})
  * @param attemptTimeout bound on one attempt, connect included ({@code attempt_timeout})
  * @param deadline total bound per inbound request, retries included ({@code deadline})
@@ -19,6 +22,7 @@ import java.time.Duration;
  * @param breakerReset time the breaker stays open before one probe ({@code breaker_reset})
  */
 public record OutboundClientConfig(
+    String table,
     Duration connectTimeout,
     Duration attemptTimeout,
     Duration deadline,
@@ -27,7 +31,7 @@ public record OutboundClientConfig(
     int maxRetries,
     int breakerFailures,
     Duration breakerReset) {
-  private static final String P = "core.auth_api.webhook.";
+  public static final String WEBHOOK = "core.auth_api.webhook";
 
   public static final Duration MAX_CONNECT_TIMEOUT = Duration.ofSeconds(60);
   public static final Duration MAX_ATTEMPT_TIMEOUT = Duration.ofMinutes(2);
@@ -37,6 +41,8 @@ public record OutboundClientConfig(
   public static final int MAX_RETRIES = 5;
 
   public OutboundClientConfig {
+    Checks.notBlank("table", table);
+    String P = table + ".";
     Checks.positive(P + "connect_timeout", connectTimeout, MAX_CONNECT_TIMEOUT);
     Checks.positive(P + "attempt_timeout", attemptTimeout, MAX_ATTEMPT_TIMEOUT);
     Checks.positive(P + "deadline", deadline, MAX_DEADLINE);
@@ -61,8 +67,9 @@ public record OutboundClientConfig(
   }
 
   /** 2 s connect, 3 s per attempt, 5 s in total, 8 connections, 64 KiB, 2 retries, 5 / 30 s. */
-  public static OutboundClientConfig defaults() {
+  public static OutboundClientConfig defaults(String table) {
     return new OutboundClientConfig(
+        table,
         Duration.ofSeconds(2),
         Duration.ofSeconds(3),
         Duration.ofSeconds(5),
@@ -71,5 +78,60 @@ public record OutboundClientConfig(
         2,
         5,
         Duration.ofSeconds(30));
+  }
+
+  /** The webhook's defaults. */
+  public static OutboundClientConfig defaults() {
+    return defaults(WEBHOOK);
+  }
+
+  /**
+   * The same bounds with a different total deadline (and attempt timeout if it would exceed it).
+   */
+  public OutboundClientConfig withDeadline(Duration d) {
+    Duration attempt = attemptTimeout.compareTo(d) > 0 ? d : attemptTimeout;
+    Duration connect = connectTimeout.compareTo(attempt) > 0 ? attempt : connectTimeout;
+    return new OutboundClientConfig(
+        table,
+        connect,
+        attempt,
+        d,
+        maxConnections,
+        maxResponseBytes,
+        maxRetries,
+        breakerFailures,
+        breakerReset);
+  }
+
+  /** The same bounds with a different response cap. */
+  public OutboundClientConfig withMaxResponseBytes(long bytes) {
+    return new OutboundClientConfig(
+        table,
+        connectTimeout,
+        attemptTimeout,
+        deadline,
+        maxConnections,
+        bytes,
+        maxRetries,
+        breakerFailures,
+        breakerReset);
+  }
+
+  /**
+   * Reads the keys of one client table ({@code connect_timeout}, {@code attempt_timeout}, {@code
+   * deadline}, {@code max_connections}, {@code max_response_bytes}, {@code max_retries}, {@code
+   * breaker_failures}, {@code breaker_reset}); the caller finishes the table.
+   */
+  static OutboundClientConfig read(ConfigTable t, OutboundClientConfig d) {
+    return new OutboundClientConfig(
+        d.table(),
+        t.duration("connect_timeout", d.connectTimeout()),
+        t.duration("attempt_timeout", d.attemptTimeout()),
+        t.duration("deadline", d.deadline()),
+        t.integer("max_connections", d.maxConnections()),
+        t.bytes("max_response_bytes", d.maxResponseBytes()),
+        t.integer("max_retries", d.maxRetries()),
+        t.integer("breaker_failures", d.breakerFailures()),
+        t.duration("breaker_reset", d.breakerReset()));
   }
 }

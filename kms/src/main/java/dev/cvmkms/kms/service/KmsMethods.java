@@ -16,13 +16,22 @@ import java.util.Objects;
 import java.util.function.BiFunction;
 
 /**
- * The KMS method table: every RPC first passes the edge ({@link CallerAttestation}, spec §4.0(A)),
- * and the key-release and signing RPCs are audited, the line written before the response leaves.
+ * The KMS method table: the RPCs that use the caller's identity first pass the edge ({@link
+ * CallerAttestation}, spec §4.0(A)), and the key-release and signing RPCs are audited, the line
+ * written before the response leaves.
  */
 public final class KmsMethods {
   /** The RPCs whose every outcome is audited: they release or sign with key material. */
   public static final List<String> AUDITED =
       List.of("GetAppKey", "GetKmsKey", "GetAppEnvEncryptPubKey", "SignCert", "GetTempCaCert");
+
+  /**
+   * The RPCs that use the caller's identity and so verify a presented client certificate's
+   * attestation at the edge; every other RPC ignores it (issue #13: GetMeta must not pay for, or
+   * wait on, a caller's quote).
+   */
+  public static final java.util.Set<String> VERIFIES_CALLER =
+      java.util.Set.of("GetAppKey", "GetKmsKey", "SignCert");
 
   /** A handler that also fills in the request's audit trail. */
   @FunctionalInterface
@@ -56,13 +65,17 @@ public final class KmsMethods {
         audited("SignCert", SignCertRequest.getDefaultInstance(), kms::signCert));
   }
 
+  private Future<Caller> edge(String method, Caller caller) {
+    return VERIFIES_CALLER.contains(method) ? edge.verify(caller) : Future.succeededFuture(caller);
+  }
+
   /** A method behind the edge only. */
   public <Req extends Message, Resp extends Message> PrpcMethod<Req, Resp> plain(
       String name, Req requestDefault, BiFunction<Caller, Req, Future<Resp>> handler) {
     return new PrpcMethod<>(
         name,
         requestDefault,
-        (caller, request) -> edge.verify(caller).compose(c -> handler.apply(c, request)),
+        (caller, request) -> edge(name, caller).compose(c -> handler.apply(c, request)),
         limits.limitFor(name));
   }
 
@@ -76,7 +89,7 @@ public final class KmsMethods {
           AuditTrail trail = new AuditTrail(name, caller.remoteAddress(), clock.instant());
           Future<Resp> outcome;
           try {
-            outcome = edge.verify(caller).compose(c -> handler.handle(c, request, trail));
+            outcome = edge(name, caller).compose(c -> handler.handle(c, request, trail));
           } catch (RuntimeException e) {
             outcome = Future.failedFuture(e);
           }

@@ -177,7 +177,8 @@ public final class KmsService {
     KeyRelease r = requireRelease();
     return selfCheck
         .requireSelfAllowed()
-        .compose(v -> r.crypto().run(() -> verifiedCsr(r, request)))
+        .compose(v -> r.crypto().run(() -> parsedCsr(request)))
+        .compose(parsed -> verifiedCsr(r, parsed))
         .compose(
             csr ->
                 r.authorization()
@@ -253,7 +254,10 @@ public final class KmsService {
   /** A CSR whose signature holds and whose attestation is verified against its own key. */
   private record VerifiedCsr(CertSigningRequest csr, VerifiedAttestation attestation) {}
 
-  private static VerifiedCsr verifiedCsr(KeyRelease r, SignCertRequest request) {
+  /** A CSR whose signature holds, with its attestation decoded (not yet verified). */
+  private record ParsedCsr(CertSigningRequest csr, VersionedAttestation attestation) {}
+
+  private static ParsedCsr parsedCsr(SignCertRequest request) {
     CertSigningRequest csr;
     try {
       csr =
@@ -270,24 +274,58 @@ public final class KmsService {
     } catch (AttestationException e) {
       throw KmsException.invalid("Failed to parse csr: " + e.getMessage());
     }
-    try {
-      VerifiedAttestation verified =
-          r.verifier()
-              .orElseThrow(
-                  () ->
-                      new AttestationException(
-                          AttestationException.Reason.UNSUPPORTED,
-                          "this KMS has no attestation verifier configured"))
-              .verify(attestation, RaTlsExtensions.reportData(csr.pubkey()), r.clock().instant());
-      return new VerifiedCsr(csr, verified);
-    } catch (AttestationException e) {
-      throw new KmsException(
-          e.reason() == AttestationException.Reason.COLLATERAL_UNAVAILABLE
-              ? KmsException.Kind.UPSTREAM_UNAVAILABLE
-              : KmsException.Kind.NOT_ATTESTED,
-          "Quote verification failed: " + e.publicMessage(),
-          e);
+    return new ParsedCsr(csr, attestation);
+  }
+
+  /**
+   * Verifies the CSR's attestation against its own key; the crypto worker is released while
+   * collateral is fetched.
+   */
+  private static Future<VerifiedCsr> verifiedCsr(KeyRelease r, ParsedCsr p) {
+    if (r.verifier().isEmpty()) {
+      return Future.failedFuture(
+          csrError(
+              new AttestationException(
+                  AttestationException.Reason.UNSUPPORTED,
+                  "this KMS has no attestation verifier configured")));
     }
+    io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
+    java.util.concurrent.Executor onCrypto =
+        task ->
+            r.crypto()
+                .run(
+                    () -> {
+                      task.run();
+                      return null;
+                    });
+    var stage =
+        r.verifier()
+            .get()
+            .verifyAsync(
+                p.attestation(),
+                RaTlsExtensions.reportData(p.csr().pubkey()),
+                r.clock().instant(),
+                onCrypto);
+    Future<VerifiedAttestation> f =
+        ctx == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, ctx);
+    return f.map(v -> new VerifiedCsr(p.csr(), v))
+        .recover(
+            e -> {
+              Throwable t =
+                  e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                      ? e.getCause()
+                      : e;
+              return Future.failedFuture(t instanceof AttestationException a ? csrError(a) : t);
+            });
+  }
+
+  private static KmsException csrError(AttestationException e) {
+    return new KmsException(
+        e.reason() == AttestationException.Reason.COLLATERAL_UNAVAILABLE
+            ? KmsException.Kind.UPSTREAM_UNAVAILABLE
+            : KmsException.Kind.NOT_ATTESTED,
+        "Quote verification failed: " + e.publicMessage(),
+        e);
   }
 
   /** V2 carries VersionedAttestation bytes; V1 a raw quote and a JSON event log (legacy TDX). */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.config.AuthApiConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -50,9 +51,11 @@ class AuthInfoCacheTest {
   }
 
   /** A cache over the real client and the fake webhook (refresh 200 ms unless said otherwise). */
-  private AuthInfoCache webhookCache(WebhookSettings s) {
+  private AuthInfoCache webhookCache(AuthApiConfig.Webhook s) {
     client = new WebhookClient(vertx, s, registry, "test");
-    cache = new AuthInfoCache(vertx, client::info, s.infoRefresh(), s.infoMaxStale(), registry);
+    cache =
+        new AuthInfoCache(
+            vertx, client::info, Fixtures.INFO_REFRESH, Fixtures.INFO_MAX_STALE, registry);
     return cache;
   }
 
@@ -197,7 +200,7 @@ class AuthInfoCacheTest {
 
   @Test
   void beforeTheFirstValue_aHangingWebhookFailsWithinTheDeadline() throws Exception {
-    WebhookSettings s = Fixtures.fast(fake.url());
+    AuthApiConfig.Webhook s = Fixtures.fast(fake.url());
     AuthInfoCache c = webhookCache(s);
     fake.info = FakeWebhook.hang();
 
@@ -205,7 +208,7 @@ class AuthInfoCacheTest {
     Throwable e = awaitFailure(c.get());
 
     assertThat(Duration.ofNanos(System.nanoTime() - start))
-        .isLessThan(s.deadline().plus(Fixtures.SLACK));
+        .isLessThan(s.client().deadline().plus(Fixtures.SLACK));
     assertThat(loads("read")).as("the read caused the one load").isEqualTo(1.0);
     assertThat(e).isInstanceOf(KmsException.class);
     assertThat(((KmsException) e).kind()).isEqualTo(KmsException.Kind.UPSTREAM_UNAVAILABLE);

@@ -1,5 +1,8 @@
 package dev.cvmkms.kms.auth;
 
+import dev.cvmkms.kms.config.AuthApiConfig;
+import dev.cvmkms.kms.config.OutboundClientConfig;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 
@@ -19,29 +22,39 @@ final class Fixtures {
    * fault tests, long enough that a loaded 2-core CI machine does not turn a healthy call into a
    * timeout.
    */
-  static WebhookSettings fast(String url) {
+  /** The metadata refresh the cache tests drive (shorter than the config allows). */
+  static final Duration INFO_REFRESH = Duration.ofMillis(200);
+
+  static final Duration INFO_MAX_STALE = Duration.ofSeconds(5);
+
+  static AuthApiConfig.Webhook fast(String url) {
     return settings(url, 1_000, 1_000, 2_500, 3, 300);
   }
 
-  static WebhookSettings settings(
+  static AuthApiConfig.Webhook settings(
       String url,
       long connectMs,
       long attemptMs,
       long deadlineMs,
       int breakerFailures,
       long breakerResetMs) {
-    return new WebhookSettings(
+    return webhook(
         url,
-        Duration.ofMillis(connectMs),
-        Duration.ofMillis(attemptMs),
-        Duration.ofMillis(deadlineMs),
-        4,
-        4096,
-        2,
-        breakerFailures,
-        Duration.ofMillis(breakerResetMs),
-        Duration.ofMillis(200),
-        Duration.ofSeconds(5));
+        new OutboundClientConfig(
+            OutboundClientConfig.WEBHOOK,
+            Duration.ofMillis(connectMs),
+            Duration.ofMillis(attemptMs),
+            Duration.ofMillis(deadlineMs),
+            4,
+            4096,
+            2,
+            breakerFailures,
+            Duration.ofMillis(breakerResetMs)));
+  }
+
+  static AuthApiConfig.Webhook webhook(String url, OutboundClientConfig client) {
+    return new AuthApiConfig.Webhook(
+        URI.create(url), client, Duration.ofSeconds(1), Duration.ofSeconds(5));
   }
 
   static BootInfo boot(String appId) {

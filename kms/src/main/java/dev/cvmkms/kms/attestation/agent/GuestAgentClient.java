@@ -35,9 +35,9 @@ public final class GuestAgentClient implements QuoteProvider, AttestationProvide
   /** The agent's GetQuote answer. */
   public record GuestQuote(byte[] quote, String eventLog, byte[] reportData, String vmConfig) {}
 
-  /** How requests reach the agent. */
+  /** How requests reach the agent; a resilient client wraps it (see {@link #through}). */
   @FunctionalInterface
-  interface Transport {
+  public interface Transport {
     /** POSTs JSON and returns the 200 body; anything else is an IOException. */
     byte[] post(String path, byte[] json) throws IOException;
   }
@@ -48,6 +48,14 @@ public final class GuestAgentClient implements QuoteProvider, AttestationProvide
   private GuestAgentClient(Transport transport, String where) {
     this.transport = transport;
     this.where = where;
+  }
+
+  /**
+   * The same agent reached through {@code wrap} (deadline, retries, breaker and metrics added by
+   * the caller's outbound client).
+   */
+  public GuestAgentClient through(java.util.function.UnaryOperator<Transport> wrap) {
+    return new GuestAgentClient(wrap.apply(transport), where);
   }
 
   /** Over a Unix socket. */

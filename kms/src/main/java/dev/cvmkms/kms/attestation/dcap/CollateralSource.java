@@ -4,10 +4,14 @@ import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import java.security.cert.X509Certificate;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
- * Where verification gets its collateral. Implementations may block (HTTP); callers run them off
- * the event loop. Failures are {@link Reason#COLLATERAL_UNAVAILABLE}.
+ * Where verification gets its collateral: the seam between the pure verifier and the network.
+ * {@link #fetch} never blocks its caller; a remote implementation answers on its own threads.
+ * Failures are {@link AttestationException}s with {@link Reason#COLLATERAL_UNAVAILABLE}.
  */
 @FunctionalInterface
 public interface CollateralSource {
@@ -37,10 +41,30 @@ public interface CollateralSource {
     }
   }
 
-  Collateral fetch(Key key);
+  /** The collateral for {@code key}, possibly after an upstream call. */
+  CompletionStage<Collateral> fetch(Key key);
+
+  /**
+   * Collateral available now without any I/O (a cache hit), if any. When this is empty the verifier
+   * checks the quote's PCK chain against its trust anchor before calling {@link #fetch}, so an
+   * unverifiable quote never costs an upstream call or a cache entry.
+   */
+  default Optional<Collateral> cached(Key key) {
+    return Optional.empty();
+  }
 
   /** A source that always answers with the same bundle (CLI {@code --collateral}, tests). */
   static CollateralSource fixed(Collateral c) {
-    return key -> c;
+    return new CollateralSource() {
+      @Override
+      public CompletionStage<Collateral> fetch(Key key) {
+        return CompletableFuture.completedFuture(c);
+      }
+
+      @Override
+      public Optional<Collateral> cached(Key key) {
+        return Optional.of(c);
+      }
+    };
   }
 }

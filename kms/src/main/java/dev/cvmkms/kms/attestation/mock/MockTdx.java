@@ -219,7 +219,16 @@ public final class MockTdx implements QuoteProvider, AttestationProvider {
       private Instant issuedFor = Instant.MIN;
 
       @Override
-      public synchronized Collateral fetch(Key key) {
+      public java.util.concurrent.CompletionStage<Collateral> fetch(Key key) {
+        return java.util.concurrent.CompletableFuture.completedFuture(current());
+      }
+
+      @Override
+      public java.util.Optional<Collateral> cached(Key key) {
+        return java.util.Optional.of(current());
+      }
+
+      private synchronized Collateral current() {
         Instant now = clock.instant();
         if (issuedFor.isBefore(now.minus(java.time.Duration.ofDays(1)))) {
           current = pki.collateral(MockCollateralSpec.healthy(now));

@@ -58,23 +58,46 @@ public final class MockTdxPki {
   private final MockKeys.Key tcbKey;
   private final MockKeys.Key attestationKey;
   private final byte[] ppid;
+  private final byte[] fmspc;
   private final X509Certificate root;
   private final X509Certificate pckCa;
   private final X509Certificate pck;
   private final X509Certificate tcbSigning;
 
   public MockTdxPki(byte[] seed) {
+    this(seed, new byte[6]);
+  }
+
+  /** A PKI whose PCK certificate carries {@code fmspc} (6 bytes) instead of zeros. */
+  public MockTdxPki(byte[] seed, byte[] fmspc) {
+    this(seed, fmspc, null);
+  }
+
+  /**
+   * The same PKI (keys, root, CA) with a PCK certificate for another FMSPC: cheap, for floods of
+   * quotes that each claim another platform.
+   */
+  public MockTdxPki withFmspc(byte[] otherFmspc) {
+    return new MockTdxPki(seed, otherFmspc, this);
+  }
+
+  private MockTdxPki(byte[] seed, byte[] fmspc, MockTdxPki base) {
+    if (fmspc.length != 6) {
+      throw new IllegalArgumentException("FMSPC is 6 bytes");
+    }
+    this.fmspc = fmspc.clone();
     this.seed = seed.clone();
-    rootKey = MockKeys.derive(seed, "tdx-root");
-    pckCaKey = MockKeys.derive(seed, "tdx-pck-ca");
-    pckKey = MockKeys.derive(seed, "tdx-pck");
-    tcbKey = MockKeys.derive(seed, "tdx-tcb");
-    attestationKey = MockKeys.derive(seed, "tdx-attestation-key");
+    rootKey = base != null ? base.rootKey : MockKeys.derive(seed, "tdx-root");
+    pckCaKey = base != null ? base.pckCaKey : MockKeys.derive(seed, "tdx-pck-ca");
+    pckKey = base != null ? base.pckKey : MockKeys.derive(seed, "tdx-pck");
+    tcbKey = base != null ? base.tcbKey : MockKeys.derive(seed, "tdx-tcb");
+    attestationKey =
+        base != null ? base.attestationKey : MockKeys.derive(seed, "tdx-attestation-key");
     ppid = java.util.Arrays.copyOf(Bytes.sha256(seed, "mock-ppid".getBytes(UTF8)), 16);
     X500Name rootName = new X500Name("CN=Mock Intel SGX Root CA" + SUFFIX);
     X500Name caName = new X500Name("CN=Mock Intel SGX PCK Platform CA" + SUFFIX);
-    root = cert(rootName, rootName, rootKey, rootKey, 1, true, null);
-    pckCa = cert(caName, rootName, pckCaKey, rootKey, 2, true, null);
+    root = base != null ? base.root : cert(rootName, rootName, rootKey, rootKey, 1, true, null);
+    pckCa = base != null ? base.pckCa : cert(caName, rootName, pckCaKey, rootKey, 2, true, null);
     pck =
         cert(
             new X500Name("CN=Mock Intel SGX PCK Certificate" + SUFFIX),
@@ -85,14 +108,16 @@ public final class MockTdxPki {
             false,
             sgxExtension());
     tcbSigning =
-        cert(
-            new X500Name("CN=Mock Intel SGX TCB Signing" + SUFFIX),
-            rootName,
-            tcbKey,
-            rootKey,
-            4,
-            false,
-            null);
+        base != null
+            ? base.tcbSigning
+            : cert(
+                new X500Name("CN=Mock Intel SGX TCB Signing" + SUFFIX),
+                rootName,
+                tcbKey,
+                rootKey,
+                4,
+                false,
+                null);
   }
 
   private static final java.nio.charset.Charset UTF8 = StandardCharsets.UTF_8;
@@ -137,7 +162,7 @@ public final class MockTdxPki {
     v.add(pair(base + ".1", new DEROctetString(ppid)));
     v.add(pair(base + ".2", new DERSequence(tcb)));
     v.add(pair(base + ".3", new DEROctetString(new byte[2])));
-    v.add(pair(base + ".4", new DEROctetString(new byte[6])));
+    v.add(pair(base + ".4", new DEROctetString(fmspc)));
     v.add(pair(base + ".5", new ASN1Enumerated(0)));
     return new DERSequence(v);
   }

@@ -69,6 +69,37 @@ class QuoteCliTest {
   }
 
   @Test
+  void aHangingPccs_givesAClearErrorWithinTheDeadline(@TempDir Path dir) throws Exception {
+    Path q = dir.resolve("q.bin");
+    Files.write(q, Vectors.bytes("dcap-qvl/tdx_quote.bin"));
+    try (var pccs =
+        dev.cvmkms.kms.upstream.FaultyPccs.start(java.net.URI.create("http://127.0.0.1:9"))) {
+      pccs.mode(dev.cvmkms.kms.upstream.FaultyPccs.Mode.HANG);
+      long t0 = System.nanoTime();
+      Run r =
+          run(
+              new VerifyQuoteCommand(),
+              q.toString(),
+              "--pccs",
+              pccs.uri().toString(),
+              "--pccs-deadline",
+              "1s",
+              "--at",
+              String.valueOf(Vectors.windowMiddle(0).getEpochSecond()));
+      long tookMs = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(r.code()).isEqualTo(1);
+      JsonNode j = r.json();
+      assertThat(j.get("verdict").asText()).isEqualTo("invalid");
+      assertThat(j.get("reason").asText()).isEqualTo("COLLATERAL_UNAVAILABLE");
+      assertThat(j.get("error").asText()).contains("pccs GET").contains("timed out");
+      assertThat(tookMs).as("deadline 1 s plus slack").isLessThan(6_000);
+      // 4 GETs, each at most 1 + max_retries attempts (a cold client on a loaded machine may send
+      // fewer before the deadline).
+      assertThat(pccs.total()).as(r.out() + r.err()).isLessThanOrEqualTo(12);
+    }
+  }
+
+  @Test
   void invalidQuoteExitsOneWithTheReason(@TempDir Path dir) throws Exception {
     Path q = dir.resolve("q.hex");
     Files.writeString(q, Bytes.hex(Vectors.bytes("dcap-qvl/tdx_quote_outdated.bin")) + "\n");

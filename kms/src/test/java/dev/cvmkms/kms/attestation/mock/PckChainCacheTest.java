@@ -116,7 +116,8 @@ class PckChainCacheTest {
   void theVerdictIsNotCached_eachAttestationIsReplayedAndBound_andTcbChangesApplyAtOnce() {
     MockTdx mock = new MockTdx(SEED, NOW, 1);
     AtomicReference<Collateral> current = new AtomicReference<>(mock.collateral());
-    CollateralSource source = key -> current.get();
+    CollateralSource source =
+        key -> java.util.concurrent.CompletableFuture.completedFuture(current.get());
     AttestationVerifier v = new AttestationVerifier(mock.dcapVerifier(), source);
     byte[] rd = new byte[64];
     rd[7] = 7;

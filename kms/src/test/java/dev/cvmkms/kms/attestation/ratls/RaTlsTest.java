@@ -147,17 +147,13 @@ class RaTlsTest {
     try (var stub =
         dev.cvmkms.kms.attestation.mock.PcsStub.start(
             mock.pki(), dev.cvmkms.kms.attestation.mock.MockCollateralSpec.healthy(NOW))) {
-      var http =
-          dev.cvmkms.kms.attestation.dcap.PccsCollateralSource.newHttpClient(
-              java.time.Duration.ofSeconds(2));
-      var pccs =
-          new dev.cvmkms.kms.attestation.dcap.PccsCollateralSource(
-              stub.baseUri(), http, java.time.Duration.ofSeconds(3), 1 << 20);
       var cache =
-          new dev.cvmkms.kms.attestation.dcap.CachingCollateralSource(
-              pccs,
+          dev.cvmkms.kms.upstream.PccsClient.cached(
+              stub.baseUri(),
+              dev.cvmkms.kms.config.PccsConfig.defaults(),
+              new io.micrometer.core.instrument.simple.SimpleMeterRegistry(),
               new dev.cvmkms.kms.attestation.MutableClock(NOW),
-              java.time.Duration.ofHours(24));
+              "test");
       AttestationVerifier v = new AttestationVerifier(mock.dcapVerifier(), cache);
       for (int i = 0; i < 3; i++) {
         KeyPair kp = TestCerts.p256();

@@ -8,24 +8,24 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-class TokenBucketTest {
+/** The bucket4j outbound budget on a fake clock. */
+class OutboundBudgetTest {
   static final long MS = 1_000_000;
 
   @Test
-  void grantsTheBurstThenSpacesCallsAtTheRate() {
+  void grantsTheBurstThenSaysHowLongUntilTheNextToken() {
     AtomicLong now = new AtomicLong();
-    TokenBucket b = new TokenBucket(10, 3, now::get);
-    assertThat(b.reserve(0)).isZero();
-    assertThat(b.reserve(0)).isZero();
-    assertThat(b.reserve(0)).isZero();
-    assertThat(b.reserve(0)).isEqualTo(-1); // nothing reserved
-    assertThat(b.reserve(1000 * MS)).isEqualTo(100 * MS);
-    assertThat(b.reserve(1000 * MS)).isEqualTo(200 * MS); // queued behind the first reservation
-    assertThat(b.reserve(150 * MS)).isEqualTo(-1);
-    now.addAndGet(200 * MS);
-    assertThat(b.reserve(0)).isEqualTo(-1);
-    now.addAndGet(100 * MS);
-    assertThat(b.reserve(0)).isZero();
+    OutboundBudget b = new OutboundBudget(10, 3, now::get);
+    assertThat(b.tryTake()).isZero();
+    assertThat(b.tryTake()).isZero();
+    assertThat(b.tryTake()).isZero();
+    assertThat(b.tryTake()).isEqualTo(100 * MS); // nothing taken
+    assertThat(b.tryTake()).isEqualTo(100 * MS);
+    now.addAndGet(99 * MS);
+    assertThat(b.tryTake()).isEqualTo(MS);
+    now.addAndGet(MS);
+    assertThat(b.tryTake()).isZero();
+    assertThat(b.tryTake()).isEqualTo(100 * MS);
   }
 
   /** Whatever the demand, granted calls in any window T never exceed burst + rate * T. */
@@ -34,17 +34,15 @@ class TokenBucketTest {
     AtomicLong now = new AtomicLong();
     double rate = 20;
     int burst = 5;
-    TokenBucket b = new TokenBucket(rate, burst, now::get);
+    OutboundBudget b = new OutboundBudget(rate, burst, now::get);
     Random random = new Random(42);
     List<Long> sends = new ArrayList<>();
     for (int i = 0; i < 20_000; i++) {
       now.addAndGet((long) (random.nextDouble() * 10 * MS));
-      long wait = b.reserve(random.nextInt(3) * 500 * MS);
-      if (wait >= 0) {
-        sends.add(now.get() + wait);
+      if (b.tryTake() == 0) {
+        sends.add(now.get());
       }
     }
-    sends.sort(Long::compare);
     for (long window : new long[] {100 * MS, 1000 * MS, 10_000 * MS}) {
       int j = 0;
       for (int i = 0; i < sends.size(); i++) {
@@ -55,5 +53,13 @@ class TokenBucketTest {
       }
     }
     assertThat(sends.size()).isGreaterThan(1000);
+  }
+
+  @Test
+  void fractionalRatesAreKept() {
+    AtomicLong now = new AtomicLong();
+    OutboundBudget b = new OutboundBudget(0.5, 1, now::get);
+    assertThat(b.tryTake()).isZero();
+    assertThat(b.tryTake()).isEqualTo(2_000 * MS);
   }
 }

@@ -7,29 +7,21 @@ import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import dev.cvmkms.kms.attestation.Bytes;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.net.URLDecoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Objects;
 
 /**
- * Fetches the four collateral items from an Intel PCS or a PCCS (same paths and headers, spec
- * tdx-attestation §3.3) through one shared {@link HttpClient}. Every request has a timeout and
- * every body a size bound. TCB Info and QE Identity are kept as the exact served text, cut out of
- * the response with Jackson's offsets, never re-serialised. Wrap in {@link
- * CachingCollateralSource}.
+ * The PCS/PCCS collateral protocol (spec tdx-attestation §3.3), without any transport: which four
+ * GETs a key needs and how their answers become a {@link Collateral}. TCB Info and QE Identity are
+ * kept as the exact served text, cut out of the response with Jackson's offsets, never
+ * re-serialised. The HTTP client that runs the GETs lives outside this package ({@code
+ * dev.cvmkms.kms.upstream.PccsClient}).
  */
-public final class PccsCollateralSource implements CollateralSource {
-  /** PCS bodies are a few KiB; the PCK CRL of a busy CA is the largest at tens of KiB. */
-  public static final int DEFAULT_MAX_BODY = 1 << 20;
-
+public final class PccsProtocol {
   private static final JsonFactory JSON = new JsonFactory();
   static final String INTEL_PCS_HOST = "api.trustedservices.intel.com";
 
@@ -37,19 +29,25 @@ public final class PccsCollateralSource implements CollateralSource {
   static final String INTEL_ROOT_CRL =
       "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der";
 
+  /** One GET: the absolute URL and the path that names it in errors and logs. */
+  public record Request(URI url, String path) {}
+
+  /** A 200 answer: its headers (by lower-case name) and body. */
+  public interface Answer {
+    /** The first value of a header, or null. */
+    String header(String name);
+
+    byte[] body();
+  }
+
   private final String base;
   private final String rootCrlUrl;
-  private final HttpClient client;
-  private final Duration requestTimeout;
-  private final int maxBody;
 
   /**
    * @param baseUrl e.g. {@code https://api.trustedservices.intel.com} or a PCCS root; a trailing
    *     {@code /sgx/certification/v4} or {@code /tdx/certification/v4} is accepted and dropped
-   * @param client the process-wide client (see {@link #newHttpClient})
    */
-  public PccsCollateralSource(
-      URI baseUrl, HttpClient client, Duration requestTimeout, int maxBodyBytes) {
+  public PccsProtocol(URI baseUrl) {
     String b = Objects.requireNonNull(baseUrl, "baseUrl").toString();
     while (b.endsWith("/")) {
       b = b.substring(0, b.length() - 1);
@@ -67,86 +65,83 @@ public final class PccsCollateralSource implements CollateralSource {
         INTEL_PCS_HOST.equals(URI.create(b).getHost())
             ? INTEL_ROOT_CRL
             : b + "/sgx/certification/v4/rootcacrl";
-    this.client = Objects.requireNonNull(client, "client");
-    this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
-    if (maxBodyBytes <= 0) {
-      throw new IllegalArgumentException("maxBodyBytes must be positive");
+  }
+
+  /** The PCK CRL, TCB Info, QE Identity and root CA CRL requests, in that order. */
+  public List<Request> requests(CollateralSource.Key key) {
+    return List.of(
+        request("/sgx/certification/v4/pckcrl?ca=" + key.pckCa() + "&encoding=der"),
+        request("/tdx/certification/v4/tcb?fmspc=" + key.fmspc()),
+        request("/tdx/certification/v4/qe/identity"),
+        new Request(URI.create(rootCrlUrl), "/rootcacrl"));
+  }
+
+  private Request request(String path) {
+    return new Request(URI.create(base + path), path.replaceAll("\\?.*", ""));
+  }
+
+  /** The bundle from the four answers of {@link #requests}, in the same order. */
+  public Collateral assemble(List<? extends Answer> answers) {
+    if (answers.size() != 4) {
+      throw new IllegalArgumentException("four answers expected");
     }
-    this.maxBody = maxBodyBytes;
-  }
-
-  /** The one client a process should create for collateral: HTTP/1.1, connect timeout. */
-  public static HttpClient newHttpClient(Duration connectTimeout) {
-    return HttpClient.newBuilder()
-        .connectTimeout(connectTimeout)
-        .followRedirects(HttpClient.Redirect.NORMAL)
-        .version(HttpClient.Version.HTTP_1_1)
-        .build();
-  }
-
-  @Override
-  public Collateral fetch(Key key) {
-    Response pckCrl = get("/sgx/certification/v4/pckcrl?ca=" + key.pckCa() + "&encoding=der");
-    Response tcb = get("/tdx/certification/v4/tcb?fmspc=" + key.fmspc());
-    Response qe = get("/tdx/certification/v4/qe/identity");
-    Response rootCrl = getUrl(rootCrlUrl, "/rootcacrl");
-    String tcbBody = tcb.text();
-    String qeBody = qe.text();
+    Answer pckCrl = answers.get(0);
+    Answer tcb = answers.get(1);
+    Answer qe = answers.get(2);
+    Answer rootCrl = answers.get(3);
+    String tcbBody = new String(tcb.body(), StandardCharsets.UTF_8);
+    String qeBody = new String(qe.body(), StandardCharsets.UTF_8);
     return new Collateral(
-        pckCrl.header("SGX-PCK-CRL-Issuer-Chain"),
-        crlBytes(rootCrl.body),
-        crlBytes(pckCrl.body),
-        tcb.header("TCB-Info-Issuer-Chain", "SGX-TCB-Info-Issuer-Chain"),
+        header(pckCrl, "pckcrl", "SGX-PCK-CRL-Issuer-Chain"),
+        crlBytes(rootCrl.body()),
+        crlBytes(pckCrl.body()),
+        header(tcb, "tcb", "TCB-Info-Issuer-Chain", "SGX-TCB-Info-Issuer-Chain"),
         rawMember(tcbBody, "tcbInfo"),
         signature(tcbBody),
-        qe.header("SGX-Enclave-Identity-Issuer-Chain"),
+        header(qe, "qe/identity", "SGX-Enclave-Identity-Issuer-Chain"),
         rawMember(qeBody, "enclaveIdentity"),
         signature(qeBody));
   }
 
-  private record Response(String path, java.net.http.HttpHeaders headers, byte[] body) {
-    String text() {
-      return new String(body, StandardCharsets.UTF_8);
+  /**
+   * Checks one answer on its own (the index is its position in {@link #requests}), so that a
+   * garbage answer fails the attempt that got it and counts against the upstream.
+   */
+  public void check(int index, Answer a) {
+    switch (index) {
+      case 0 -> {
+        crlBytes(a.body());
+        header(a, "pckcrl", "SGX-PCK-CRL-Issuer-Chain");
+      }
+      case 1 -> {
+        String body = new String(a.body(), StandardCharsets.UTF_8);
+        rawMember(body, "tcbInfo");
+        signature(body);
+        header(a, "tcb", "TCB-Info-Issuer-Chain", "SGX-TCB-Info-Issuer-Chain");
+      }
+      case 2 -> {
+        String body = new String(a.body(), StandardCharsets.UTF_8);
+        rawMember(body, "enclaveIdentity");
+        signature(body);
+        header(a, "qe/identity", "SGX-Enclave-Identity-Issuer-Chain");
+      }
+      case 3 -> crlBytes(a.body());
+      default -> throw new IllegalArgumentException("no request " + index);
     }
+  }
 
-    String header(String... names) {
-      for (String n : names) {
-        var v = headers.firstValue(n);
-        if (v.isPresent()) {
-          return URLDecoder.decode(v.get(), StandardCharsets.UTF_8);
+  private static String header(Answer a, String what, String... names) {
+    for (String n : names) {
+      String v = a.header(n);
+      if (v != null) {
+        try {
+          return URLDecoder.decode(v, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+          throw unavailable(what + ": the " + n + " header is not URL-encoded");
         }
       }
-      throw unavailable(path + ": response lacks the " + names[0] + " header");
     }
-  }
-
-  private Response get(String path) {
-    return getUrl(base + path, path);
-  }
-
-  private Response getUrl(String url, String path) {
-    HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(requestTimeout).GET().build();
-    try {
-      HttpResponse<InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
-      byte[] body;
-      try (InputStream in = resp.body()) {
-        body = in.readNBytes(maxBody + 1);
-      }
-      if (body.length > maxBody) {
-        throw unavailable(path + ": response larger than " + maxBody + " bytes");
-      }
-      if (resp.statusCode() != 200) {
-        throw unavailable(path + ": HTTP " + resp.statusCode());
-      }
-      return new Response(path, resp.headers(), body);
-    } catch (HttpTimeoutException e) {
-      throw unavailable(path + ": timed out after " + requestTimeout.toMillis() + " ms");
-    } catch (IOException e) {
-      throw unavailable(path + ": " + e.getClass().getSimpleName());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw unavailable(path + ": interrupted");
-    }
+    throw unavailable(what + ": response lacks the " + names[0] + " header");
   }
 
   private static AttestationException unavailable(String msg) {
@@ -221,6 +216,6 @@ public final class PccsCollateralSource implements CollateralSource {
 
   @Override
   public String toString() {
-    return "PccsCollateralSource[" + base + "]";
+    return "PccsProtocol[" + base + "]";
   }
 }
