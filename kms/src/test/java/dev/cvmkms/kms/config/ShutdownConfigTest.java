@@ -94,6 +94,6 @@ class ShutdownConfigTest {
   @Test
   void unknownShutdownKeyIsRefused() {
     assertThatThrownBy(() -> KmsConfigLoader.parse("[shutdown]\npredrain = \"1s\"\n", Map.of()))
-        .hasMessage("unknown key shutdown.predrain");
+        .hasMessage("unknown key shutdown.predrain (did you mean shutdown.pre_drain?)");
   }
 }
