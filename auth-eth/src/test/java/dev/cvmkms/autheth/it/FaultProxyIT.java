@@ -74,6 +74,9 @@ class FaultProxyIT {
                 Map.entry("ETH_RPC_BREAKER_RESET_MS", "1500"),
                 Map.entry("METADATA_REFRESH_MS", "1000"),
                 Map.entry("METADATA_RETRY_MS", "200"),
+                // The flood below opens 200 connections from one address: this test is about the
+                // outbound budget, so the inbound per-address cap (128 by default) is raised.
+                Map.entry("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "1000"),
                 // Loudest logging we ship: the canary must stay out even at DEBUG.
                 Map.entry("AUTH_ETH_LOG_LEVEL", "DEBUG")));
   }
