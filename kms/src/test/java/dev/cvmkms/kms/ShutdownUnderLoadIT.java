@@ -149,6 +149,10 @@ class ShutdownUnderLoadIT {
         [rpc.tls.mutual]
         ca_certs = "%s/tmp-ca.crt"
 
+        # Steady load from one address is the point here, not the per-client limit.
+        [rate_limit]
+        enabled = false
+
         [shutdown]
         pre_drain = "3s"
         http_drain = "5s"
