@@ -127,7 +127,8 @@ class PccsFreezeIT {
             assertThat(fetched).as("4 GETs, each at most 1 + max_retries times").isBetween(1, 12);
             // Within failure_backoff a second miss sends nothing.
             Throwable again = failure(vertx, workers, url, tdx, uncached);
-            assertThat(again.getMessage()).contains("not retried");
+            // (the wire says only COLLATERAL_UNAVAILABLE; that nothing was sent is counted below)
+            assertThat(again.getMessage()).contains("COLLATERAL_UNAVAILABLE");
             assertThat(proxy.total() - before).isEqualTo(fetched);
             assertThat(proxy.total() - afterWarm)
                 .as("only the uncached platform's fetches reached the PCCS")
