@@ -102,11 +102,20 @@ public final class KmsConfigLoader {
 
   /**
    * {@code [rate_limit]} and {@code [limits]} from {@code KMS__RATE_LIMIT__...} and {@code
-   * KMS__LIMITS__...} variables alone ({@code kms dev}, which has no config file); any other {@code
-   * KMS__} variable is refused, since {@code kms dev} would not apply it.
+   * KMS__LIMITS__...} variables ({@code kms dev}, which has no config file). A variable in those
+   * two namespaces that names no key is refused; other {@code KMS__} variables are not dev's to
+   * apply (its flags set the rest) and are left alone: in a container, {@code KMS__RPC__PORT} tells
+   * the {@code healthcheck} command where {@code dev --port} listens.
    */
   public static KmsConfig withLimitsFromEnv(KmsConfig config, Map<String, String> env) {
-    EnvOverrides overrides = EnvOverrides.from(env);
+    Map<String, String> limitVars = new java.util.TreeMap<>();
+    env.forEach(
+        (k, v) -> {
+          if (k.startsWith("KMS__RATE_LIMIT__") || k.startsWith("KMS__LIMITS__")) {
+            limitVars.put(k, v);
+          }
+        });
+    EnvOverrides overrides = EnvOverrides.from(limitVars);
     ConfigTable root =
         ConfigTable.root(
             JsonNodeFactory.instance.objectNode(),
