@@ -114,7 +114,7 @@ class DeployLocalIT {
       pids.putAll(pids(local)); // in case deploy-local failed before they were read
       List<String> alive = new ArrayList<>();
       for (var e : pids.entrySet()) {
-        if (ProcessHandle.of(e.getValue()).map(ProcessHandle::isAlive).orElse(false)) {
+        if (running(e.getValue())) {
           alive.add(e.getKey());
           ProcessHandle.of(e.getValue())
               .ifPresent(ProcessHandle::destroyForcibly); // stop it anyway
@@ -179,6 +179,26 @@ class DeployLocalIT {
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the process still runs. An exited process whose parent was the playbook's shell waits
+   * as a zombie until PID 1 reaps it, which on these machines happens some time later: it holds no
+   * port and no file, so it counts as gone (as it does for teardown's own check), while {@link
+   * ProcessHandle#isAlive} still reports it.
+   */
+  private static boolean running(long pid) {
+    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // "pid (comm) S ...": the state follows the last ')', as comm may contain one.
+      char state = stat.substring(stat.lastIndexOf(')') + 2).charAt(0);
+      return state != 'Z' && state != 'X';
+    } catch (IOException | RuntimeException gone) {
+      return false;
+    }
   }
 
   private static JsonNode getMeta(HttpClient https, int port) throws Exception {
