@@ -15,6 +15,7 @@ import dev.cvmkms.kms.keys.KeyAttester;
 import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.ops.AcceptGate;
 import dev.cvmkms.kms.ops.HttpsListener;
 import dev.cvmkms.kms.ops.ListenerGuard;
 import dev.cvmkms.kms.ops.OpsMetrics;
@@ -135,6 +136,9 @@ public final class KmsRuntime {
                     .setMetricsOptions(
                         new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true)))
             .withMetrics(new MicrometerMetricsFactory(registry))
+            // Connection caps at accept time, ahead of TLS (ListenerGuard alone sees a TLS
+            // connection only after its handshake).
+            .withTransport(AcceptGate.transport())
             .build();
 
     CryptoPool crypto = new CryptoPool(vertx, Runtime.getRuntime().availableProcessors(), 60);

@@ -102,9 +102,7 @@ public final class HttpsListener {
     guard.mount(router);
     closeConnectionsWhileDraining(router, state);
     return guard
-        .install(vertx.createHttpServer(options))
-        .requestHandler(router)
-        .listen()
+        .listen(guard.install(vertx.createHttpServer(options)).requestHandler(router))
         .map(server -> new HttpsListener(server, state));
   }
 

@@ -152,6 +152,27 @@ public final class ListenerGuard {
     return server;
   }
 
+  /**
+   * Listens and, when {@code vertx} was built with {@link AcceptGate#transport()}, applies the
+   * connection caps at accept time as well, ahead of TLS (see {@link AcceptGate}).
+   */
+  public io.vertx.core.Future<HttpServer> listen(HttpServer server) {
+    return server
+        .listen()
+        .map(
+            listening -> {
+              AcceptGate.of(vertx)
+                  .ifPresent(
+                      gate ->
+                          gate.limit(
+                              listening.actualPort(),
+                              maxConnections,
+                              limits.maxConnectionsPerAddress(),
+                              cause -> cuts.get(cause).increment()));
+              return listening;
+            });
+  }
+
   /** The request side as the router's first handler. */
   public void mount(Router router) {
     router

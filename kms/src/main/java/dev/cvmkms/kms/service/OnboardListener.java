@@ -138,9 +138,7 @@ public final class OnboardListener {
         guard.apply(
             new HttpServerOptions().setHost(host).setPort(port).setCompressionSupported(false));
     return guard
-        .install(vertx.createHttpServer(options))
-        .requestHandler(router)
-        .listen()
+        .listen(guard.install(vertx.createHttpServer(options)).requestHandler(router))
         .map(OnboardListener::new);
   }
 
