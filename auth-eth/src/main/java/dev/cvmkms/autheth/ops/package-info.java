@@ -1,0 +1,2 @@
+/** Operations: the phased shutdown and termination-signal handling. */
+package dev.cvmkms.autheth.ops;

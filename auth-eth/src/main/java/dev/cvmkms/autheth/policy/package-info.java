@@ -1,0 +1,5 @@
+/**
+ * The boot decision: boot info parsing, the cached contract metadata (single-flight loads,
+ * scheduled refresh) and the allow/deny decision made from it without waiting on the chain.
+ */
+package dev.cvmkms.autheth.policy;

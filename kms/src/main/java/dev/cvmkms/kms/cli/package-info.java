@@ -1,0 +1,5 @@
+/**
+ * Command-line subcommands: serve, dev, healthcheck, get-keys, quote, verify-quote and
+ * verify-response, with the production profile's checks.
+ */
+package dev.cvmkms.kms.cli;
