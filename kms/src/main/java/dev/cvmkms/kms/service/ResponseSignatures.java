@@ -3,6 +3,7 @@ package dev.cvmkms.kms.service;
 import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import dev.cvmkms.kms.keys.ResponseSignature;
 import dev.cvmkms.kms.keys.derivation.Secp256k1;
 import dev.cvmkms.kms.rpc.ResponseSigner;
@@ -71,7 +72,7 @@ public final class ResponseSignatures implements ResponseSigner {
   private final byte[] k256Scalar;
   private final CryptoPool crypto;
   private final Clock clock;
-  private final AsyncLoadingCache<Key, Map<String, String>> cache;
+  private final AsyncLoadingCache<Key, Signed> cache;
   private final AtomicLong made = new AtomicLong();
 
   public ResponseSignatures(byte[] k256Scalar, CryptoPool crypto, Clock clock) {
@@ -81,24 +82,40 @@ public final class ResponseSignatures implements ResponseSigner {
     this.k256Scalar = k256Scalar.clone();
     this.crypto = Objects.requireNonNull(crypto, "crypto");
     this.clock = Objects.requireNonNull(clock, "clock");
+    // Freshness is judged by each signature's own time, not by when the cache recorded it: an
+    // async entry's write time is taken when Caffeine handles the completion, which can lag the
+    // signing (under load, or with a test's clock moved meanwhile).
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(MAX_ENTRIES)
-            .refreshAfterWrite(REFRESH)
-            .expireAfterWrite(MAX_AGE)
+            .expireAfter(Expiry.<Key, Signed>writing((key, signed) -> remaining(signed)))
             .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.millis()))
             .buildAsync(new Loader());
   }
 
+  /** Headers and the instant (epoch ms) they were signed. */
+  private record Signed(Map<String, String> headers, long madeAtMillis) {}
+
+  /** Time left before MAX_AGE; zero once past it (never negative). */
+  private Duration remaining(Signed signed) {
+    return Duration.ofMillis(Math.max(0, MAX_AGE.toMillis() - ageMillis(signed)));
+  }
+
+  private long ageMillis(Signed signed) {
+    return Math.max(0, clock.millis() - signed.madeAtMillis());
+  }
+
   /** Signs on the crypto pool, with the second of the signing. */
-  private final class Loader implements AsyncCacheLoader<Key, Map<String, String>> {
+  private final class Loader implements AsyncCacheLoader<Key, Signed> {
     @Override
-    public CompletableFuture<Map<String, String>> asyncLoad(Key key, Executor ignored) {
+    public CompletableFuture<Signed> asyncLoad(Key key, Executor ignored) {
       return crypto
           .run(
               () -> {
-                long second = Math.floorDiv(clock.millis(), 1000L);
-                return headers(ResponseSignature.sign(k256Scalar, second, key.method, key.body));
+                long now = clock.millis();
+                long second = Math.floorDiv(now, 1000L);
+                return new Signed(
+                    headers(ResponseSignature.sign(k256Scalar, second, key.method, key.body)), now);
               })
           .toCompletionStage()
           .toCompletableFuture();
@@ -107,11 +124,17 @@ public final class ResponseSignatures implements ResponseSigner {
 
   @Override
   public Future<Map<String, String>> sign(String method, byte[] body) {
-    CompletableFuture<Map<String, String>> signed = cache.get(new Key(method, body.clone()));
+    Key key = new Key(method, body.clone());
+    CompletableFuture<Signed> signed = cache.get(key);
     if (signed.isDone() && !signed.isCompletedExceptionally()) {
-      return Future.succeededFuture(signed.join());
+      Signed current = signed.join();
+      if (ageMillis(current) >= REFRESH.toMillis()) {
+        // In the background; Caffeine joins concurrent refreshes of one key into one.
+        cache.synchronous().refresh(key);
+      }
+      return Future.succeededFuture(current.headers());
     }
-    return Future.fromCompletionStage(signed);
+    return Future.fromCompletionStage(signed.thenApply(Signed::headers));
   }
 
   private Map<String, String> headers(ResponseSignature s) {

@@ -104,6 +104,28 @@ class ResponseSignaturesTest {
   }
 
   @Test
+  void freshnessFollowsTheSignaturesOwnTime_evenWhenTheCacheRecordsItLate() throws Exception {
+    // This listener runs on the signing thread before the cache's own completion handler (a
+    // CompletableFuture runs later dependents first), as a preempted thread would let a request
+    // do: the cache then records the entry 1.2 s after the signature was made.
+    Map<String, String> first =
+        await(signer.sign("GetMeta", BODY).onSuccess(h -> clock.advance(REFRESH_AND_MORE)));
+    Future<Map<String, String>> served = signer.sign("GetMeta", BODY);
+    assertThat(served.isComplete()).isTrue();
+    assertThat(served.result()).isEqualTo(first);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> signer.signaturesMade() == 2);
+    // And past MAX_AGE of its own time it is never served, however late it was recorded.
+    clock.advance(ResponseSignatures.MAX_AGE);
+    Map<String, String> fresh = await(signer.sign("GetMeta", BODY));
+    assertThat(Long.parseLong(fresh.get("X-Kms-Timestamp")))
+        .isEqualTo(clock.instant().getEpochSecond());
+  }
+
+  private static final Duration REFRESH_AND_MORE = ResponseSignatures.REFRESH.plusMillis(200);
+
+  @Test
   void aBodyDifferingInOneByte_getsItsOwnSignature() throws Exception {
     Map<String, String> first = await(signer.sign("GetMeta", BODY));
     await(signer.sign("GetMeta", BODY)); // now remembered as the method's last body
