@@ -110,6 +110,14 @@ public final class KmsProcess implements AutoCloseable {
 
   /** An HTTPS client that trusts only the given root CA, with hostname verification on. */
   public static HttpClient client(Path rootCa) throws Exception {
+    return client(rootCa, null);
+  }
+
+  /**
+   * A client trusting only {@code rootCa}, its connections from {@code local} (for example
+   * 127.0.0.2, to stay clear of the per-address cap a flood from 127.0.0.1 fills); null: any.
+   */
+  public static HttpClient client(Path rootCa, java.net.InetAddress local) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");
     trust.load(null, null);
     trust.setCertificateEntry("root", readCert(rootCa));
@@ -118,7 +126,12 @@ public final class KmsProcess implements AutoCloseable {
     tmf.init(trust);
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(null, tmf.getTrustManagers(), null);
-    return HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5)).build();
+    HttpClient.Builder b =
+        HttpClient.newBuilder().sslContext(ctx).connectTimeout(Duration.ofSeconds(5));
+    if (local != null) {
+      b.localAddress(local);
+    }
+    return b.build();
   }
 
   public static X509Certificate readCert(Path pem) throws Exception {

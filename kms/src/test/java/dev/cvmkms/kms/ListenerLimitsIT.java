@@ -74,7 +74,9 @@ class ListenerLimitsIT {
     int port = KmsProcess.freePort();
     try (KmsProcess kms = start(state, port)) {
       kms.awaitReady(rootCa, READY);
-      HttpClient http = KmsProcess.client(rootCa);
+      // The polite client comes from another address than the flood (127.0.0.1), whose
+      // connections fill that address's cap at accept time, silent ones included.
+      HttpClient http = KmsProcess.client(rootCa, InetAddress.getByName("127.0.0.2"));
 
       // Client-initiated renegotiation: the first handshake works, the second is refused.
       try (SSLSocket s = tls12(port)) {
@@ -94,15 +96,10 @@ class ListenerLimitsIT {
 
       long pid = kms.process().pid();
       int baseline = fds(pid);
-      // 600 idle TCP connections from 127.0.0.1 (never start TLS) and 100 that finish the
-      // handshake and then send nothing.
+      // From 127.0.0.1: 100 connections that finish the handshake and then send nothing (the
+      // first 50 fill the address's cap and are cut by the head deadline), then 600 idle TCP
+      // connections that never start TLS (refused at accept while the cap is full).
       List<Socket> flood = new ArrayList<>();
-      for (int i = 0; i < 600; i++) {
-        Socket s = new Socket();
-        s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-        s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-        flood.add(s);
-      }
       for (int i = 0; i < 100; i++) {
         SSLSocket s = tls12(port);
         try {
@@ -110,6 +107,12 @@ class ListenerLimitsIT {
         } catch (IOException e) {
           // refused at once by the per-address cap: fine
         }
+        flood.add(s);
+      }
+      for (int i = 0; i < 600; i++) {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+        s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
         flood.add(s);
       }
       try {
@@ -128,7 +131,9 @@ class ListenerLimitsIT {
             http.send(kms.get("/metrics"), HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics)
             .containsPattern(
-                "kms_http_limited_total\\{cause=\"header_timeout\",listener=\"rpc\"} [1-9]");
+                "kms_http_limited_total\\{cause=\"header_timeout\",listener=\"rpc\"} [1-9]")
+            .containsPattern(
+                "kms_http_limited_total\\{cause=\"too_many_from_address\",listener=\"rpc\"} [1-9]");
         assertThat(kms.log()).doesNotContain("Too many open files");
       } finally {
         for (Socket s : flood) {
