@@ -37,7 +37,8 @@ public final class AuthEthMain implements Runnable {
     limitJson();
     int code =
         new CommandLine(new AuthEthMain())
-            .setOut(new java.io.PrintWriter(System.out, true))
+            .setOut(
+                new java.io.PrintWriter(System.out, true, java.nio.charset.StandardCharsets.UTF_8))
             .execute(args);
     System.exit(code);
   }

@@ -8,6 +8,7 @@ import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every breaker of the process is built here, with one meaning: a count-based window of the last
@@ -26,7 +27,7 @@ public final class Breakers {
    * resilience4j.circuitbreaker.*}, tagged {@code name}) are bound too.
    */
   public static CircuitBreaker create(
-      String name, int failures, Duration reset, Clock clock, MeterRegistry meters) {
+      String name, int failures, Duration reset, Clock clock, @Nullable MeterRegistry meters) {
     CircuitBreakerRegistry breakers = CircuitBreakerRegistry.of(config(failures, reset, clock));
     CircuitBreaker breaker = breakers.circuitBreaker(name);
     if (meters != null) {

@@ -60,8 +60,8 @@ public final class KmsContract {
 
   /** Decodes {@code (bool, string)}; undecodable data counts as a revert (fail closed). */
   public static Decision decodeDecision(String returnData) {
-    List<Type> out = decode(returnData, bootFunction(emptyInfo(), false));
-    return new Decision((Boolean) out.get(0).getValue(), (String) out.get(1).getValue());
+    List<Object> out = decode(returnData, bootFunction(emptyInfo(), false));
+    return new Decision((Boolean) out.get(0), (String) out.get(1));
   }
 
   public Future<Decision> checkBoot(String calldata, String blockTag, Deadline deadline) {
@@ -72,14 +72,14 @@ public final class KmsContract {
     Function f =
         new Function("gatewayAppId", List.of(), List.of(new TypeReference<Utf8String>() {}));
     return ethCall(FunctionEncoder.encode(f), "latest", deadline)
-        .map(hex -> (String) decode(hex, f).get(0).getValue());
+        .map(hex -> (String) decode(hex, f).get(0));
   }
 
   public Future<String> appImplementation(Deadline deadline) {
     Function f =
         new Function("appImplementation", List.of(), List.of(new TypeReference<Address>() {}));
     return ethCall(FunctionEncoder.encode(f), "latest", deadline)
-        .map(hex -> Addresses.checksummed((String) decode(hex, f).get(0).getValue()));
+        .map(hex -> Addresses.checksummed((String) decode(hex, f).get(0)));
   }
 
   public Future<Long> chainId(Deadline deadline) {
@@ -103,9 +103,10 @@ public final class KmsContract {
             });
   }
 
-  @SuppressWarnings({"rawtypes", "unchecked"})
-  private static List<Type> decode(String hex, Function f) {
-    List<Type> out;
+  /** The decoded outputs' values, in order. */
+  private static List<Object> decode(String hex, Function f) {
+    List<?> out; // web3j returns a raw List<Type>
+
     try {
       out = FunctionReturnDecoder.decode(hex, f.getOutputParameters());
     } catch (RuntimeException e) {
@@ -115,7 +116,7 @@ public final class KmsContract {
       // Empty data ("0x"): no contract at the address, or a function it does not have.
       throw new RpcException(Kind.REVERTED, "no return data");
     }
-    return out;
+    return out.stream().map(t -> (Object) ((Type<?>) t).getValue()).toList();
   }
 
   static long quantity(Object result) {

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,7 +104,7 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
       JsonArray params,
       Deadline deadline,
       int retry,
-      RpcException last,
+      @Nullable RpcException last,
       Promise<Object> result) {
     long remaining = deadline.remainingNanos();
     if (remaining <= 0) {
@@ -136,7 +137,7 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
       JsonArray params,
       Deadline deadline,
       int retry,
-      RpcException last,
+      @Nullable RpcException last,
       Promise<Object> result,
       boolean waited) {
     long wait = bucket.tryTake();
@@ -354,7 +355,8 @@ public final class RpcClient implements JsonRpc, AutoCloseable {
   }
 
   /** A retry refused locally reports the upstream failure that caused it ({@code last}). */
-  private void reject(String method, Promise<Object> result, RpcException last, RpcException e) {
+  private void reject(
+      String method, Promise<Object> result, @Nullable RpcException last, RpcException e) {
     metrics.rejected(method, e.kind().label());
     result.fail(last != null ? last : e);
   }

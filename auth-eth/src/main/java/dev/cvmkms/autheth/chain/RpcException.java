@@ -6,6 +6,8 @@ package dev.cvmkms.autheth.chain;
  * provider bodies never become part of the message, and no cause is attached.
  */
 public final class RpcException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
   /** What went wrong; also the {@code outcome} label of the call metrics. */
   public enum Kind {
     /** HTTP 429 or a JSON-RPC rate-limit error. */

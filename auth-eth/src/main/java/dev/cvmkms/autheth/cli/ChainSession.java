@@ -17,6 +17,7 @@ import java.math.BigInteger;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.web3j.crypto.Credentials;
 import org.web3j.crypto.RawTransaction;
 import org.web3j.crypto.TransactionEncoder;
@@ -101,7 +102,7 @@ final class ChainSession implements AutoCloseable {
    * @param to null to create a contract
    * @return the receipt
    */
-  JsonObject transact(Credentials from, String to, String data) {
+  JsonObject transact(Credentials from, @Nullable String to, String data) {
     String sender = from.getAddress();
     BigInteger nonce =
         Numeric.decodeQuantity((String) call("eth_getTransactionCount", sender, "pending"));

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.FunctionReturnDecoder;
 import org.web3j.abi.TypeReference;
@@ -53,12 +54,12 @@ public final class ContractsCommand implements Callable<Integer> {
     @Option(
         names = "--rpc-url",
         description = "JSON-RPC URL (default: $ETH_RPC_URL or http://localhost:8545)")
-    String rpcUrl;
+    @Nullable String rpcUrl;
 
     @Option(
         names = "--private-key-file",
         description = "file holding the hex private key (default: $ETH_PRIVATE_KEY)")
-    Path privateKeyFile;
+    @Nullable Path privateKeyFile;
 
     RpcEndpoint endpoint() {
       String url =
@@ -298,13 +299,13 @@ public final class ContractsCommand implements Callable<Integer> {
   private static Object read(ChainSession s, String to, String name, TypeReference<?> out) {
     @SuppressWarnings({"unchecked", "rawtypes"})
     Function f = new Function(name, List.of(), (List) List.of(out));
-    List<Type> r =
+    List<?> r = // web3j returns a raw List<Type>
         FunctionReturnDecoder.decode(
             s.ethCall(to, FunctionEncoder.encode(f)), f.getOutputParameters());
     if (r.isEmpty()) {
       throw new CliException(name + "() returned no data: is this a DstackKms contract?");
     }
-    return r.get(0).getValue();
+    return ((Type<?>) r.get(0)).getValue();
   }
 
   private static String encode(String name, Type<?>... args) {

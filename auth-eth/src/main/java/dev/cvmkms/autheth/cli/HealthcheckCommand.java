@@ -8,6 +8,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,7 +30,7 @@ public final class HealthcheckCommand implements Callable<Integer> {
       names = "--url",
       paramLabel = "URL",
       description = "Probe this URL instead (http://HOST:PORT/healthz/ready).")
-  URI url;
+  @Nullable URI url;
 
   @Option(
       names = "--timeout",

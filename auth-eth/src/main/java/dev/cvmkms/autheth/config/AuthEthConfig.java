@@ -101,7 +101,7 @@ public record AuthEthConfig(
       chainId = OptionalLong.of(e.integer("ETH_CHAIN_ID", 0, 1, Integer.MAX_VALUE));
     }
     Finality finality =
-        e.present("ETH_FINALITY") ? Finality.parse(env.get("ETH_FINALITY")) : Finality.LATEST;
+        e.present("ETH_FINALITY") ? Finality.parse(e.raw("ETH_FINALITY")) : Finality.LATEST;
     Duration refresh = e.millis("METADATA_REFRESH_MS", Duration.ofSeconds(60), 100, 86_400_000);
     Duration retry = e.millis("METADATA_RETRY_MS", Duration.ofSeconds(5), 10, 86_400_000);
     return new AuthEthConfig(
@@ -139,13 +139,22 @@ public record AuthEthConfig(
 
   /** Typed, range-checked reads whose errors name the key. */
   private record Env(Map<String, String> env) {
+    /** The value of a key {@link #present} says is there. */
+    String raw(String key) {
+      String v = env.get(key);
+      if (v == null) {
+        throw new IllegalStateException(key + " is not set");
+      }
+      return v;
+    }
+
     boolean present(String key) {
       String v = env.get(key);
       return v != null && !v.isBlank();
     }
 
     String string(String key, String def) {
-      return present(key) ? env.get(key).trim() : def;
+      return present(key) ? raw(key).trim() : def;
     }
 
     int integer(String key, int def, int min, int max) {
@@ -153,7 +162,7 @@ public record AuthEthConfig(
         return def;
       }
       try {
-        int v = Integer.parseInt(env.get(key).trim());
+        int v = Integer.parseInt(raw(key).trim());
         if (v < min || v > max) {
           throw new ConfigException(key + " must be between " + min + " and " + max);
         }
@@ -168,7 +177,7 @@ public record AuthEthConfig(
         return def;
       }
       try {
-        double v = Double.parseDouble(env.get(key).trim());
+        double v = Double.parseDouble(raw(key).trim());
         if (!(v >= min && v <= max)) {
           throw new ConfigException(key + " must be between " + min + " and " + max);
         }

@@ -1,12 +1,13 @@
 package dev.cvmkms.autheth.config;
 
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which block decisions are read at: a tag ({@code latest}, {@code safe}, {@code finalized}) or a
  * fixed number of confirmations behind the head.
  */
-public record Finality(String tag, int confirmations) {
+public record Finality(@Nullable String tag, int confirmations) {
   public static final Finality LATEST = new Finality("latest", 0);
 
   public static Finality parse(String value) {
@@ -32,6 +33,6 @@ public record Finality(String tag, int confirmations) {
 
   @Override
   public String toString() {
-    return usesConfirmations() ? confirmations + " confirmations" : tag;
+    return tag == null ? confirmations + " confirmations" : tag;
   }
 }

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where the JSON-RPC provider is and how its API key travels. The whole URL is treated as secret
@@ -71,7 +72,7 @@ public record RpcEndpoint(String urlTemplate, Optional<String> apiKey, String ap
         + (defaultPort ? "" : ":" + port);
   }
 
-  private static URI parse(String url) {
+  private static @Nullable URI parse(String url) {
     try {
       return new URI(url);
     } catch (URISyntaxException e) {

@@ -18,10 +18,12 @@ import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -125,9 +127,9 @@ public final class ListenerGuard {
         // bytes (h2c or HTTP/1?), so idle ones would escape every cap and deadline. No client of
         // ours speaks h2c; TLS listeners negotiate h2 by ALPN, unaffected.
         .setHttp2ClearTextEnabled(false)
-        .setMaxHeaderSize((int) limits.maxHeaderBytes())
+        .setMaxHeaderSize(limits.maxHeaderBytes())
         // The request line holds method, URL and version: room for the two around the URL.
-        .setMaxInitialLineLength((int) limits.maxUrlBytes() + 32)
+        .setMaxInitialLineLength(limits.maxUrlBytes() + 32)
         .setIdleTimeout((int) limits.idleTimeout().toMillis())
         .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
         .setSslHandshakeTimeout(limits.headerTimeout().toMillis())
@@ -167,9 +169,14 @@ public final class ListenerGuard {
     return open.get();
   }
 
+  /** The counter of {@code cause}: the constructor makes one for every cause. */
+  private Counter counter(Cause cause) {
+    return Objects.requireNonNull(cuts.get(cause));
+  }
+
   /** How many were cut for {@code cause} so far (tests). */
   public long cut(Cause cause) {
-    return (long) cuts.get(cause).count();
+    return (long) counter(cause).count();
   }
 
   private void connected(HttpConnection connection) {
@@ -190,7 +197,7 @@ public final class ListenerGuard {
   }
 
   private void refuse(HttpConnection connection, Cause cause) {
-    cuts.get(cause).increment();
+    counter(cause).increment();
     connection.close();
   }
 
@@ -208,7 +215,7 @@ public final class ListenerGuard {
    * Checks one request as it arrives; null when it was answered here, else the action to run when
    * its response has ended.
    */
-  private Runnable begin(HttpServerRequest request) {
+  private @Nullable Runnable begin(HttpServerRequest request) {
     Conn conn = connections.get(request.connection());
     if (conn != null) {
       conn.requestArrived();
@@ -258,7 +265,7 @@ public final class ListenerGuard {
 
   /** 400 with a JSON error; one log line, no stack trace. */
   private void badUrl(HttpServerRequest request) {
-    cuts.get(Cause.BAD_URL).increment();
+    counter(Cause.BAD_URL).increment();
     SocketAddress remote = request.remoteAddress();
     LOG.info(
         "refused a request with malformed percent-encoding in its URL from {}",
@@ -297,7 +304,7 @@ public final class ListenerGuard {
     if (request.isEnded()) {
       return; // the body is in; a slow handler is not the client's fault
     }
-    cuts.get(Cause.BODY_TIMEOUT).increment();
+    counter(Cause.BODY_TIMEOUT).increment();
     HttpServerResponse response = request.response();
     if (!response.headWritten() && !response.ended() && !response.closed()) {
       response
@@ -312,7 +319,7 @@ public final class ListenerGuard {
   }
 
   private void refuse(HttpServerRequest request, int status, Cause cause, String message) {
-    cuts.get(cause).increment();
+    counter(cause).increment();
     HttpServerResponse response = request.response();
     if (request.version() != HttpVersion.HTTP_2) {
       response.putHeader(HttpHeaders.CONNECTION, "close");
@@ -355,7 +362,7 @@ public final class ListenerGuard {
               t -> {
                 timer = -1;
                 if (active == 0) {
-                  cuts.get(Cause.HEADER_TIMEOUT).increment();
+                  counter(Cause.HEADER_TIMEOUT).increment();
                   connection.close();
                 }
               });

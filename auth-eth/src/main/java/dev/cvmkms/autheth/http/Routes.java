@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The HTTP surface, with upstream's paths, bodies and status codes: {@code GET|HEAD /}, {@code POST
@@ -43,7 +44,7 @@ public final class Routes implements Handler<HttpServerRequest> {
   private final String publicRpcUrl;
   private final int maxBodyBytes;
   private final LongSupplier clock;
-  private final GlobalLimiter limiter; // null: off
+  private final @Nullable GlobalLimiter limiter; // null: off
   private volatile boolean draining;
   private volatile boolean listenersClosed;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Routes.class);
@@ -94,7 +95,7 @@ public final class Routes implements Handler<HttpServerRequest> {
       String publicRpcUrl,
       int maxBodyBytes,
       LongSupplier clock,
-      GlobalLimiter limiter) {
+      @Nullable GlobalLimiter limiter) {
     this.limiter = limiter;
     this.metadata = metadata;
     this.decisions = decisions;
@@ -111,11 +112,11 @@ public final class Routes implements Handler<HttpServerRequest> {
     long start = clock.getAsLong();
     String path = req.path();
     HttpMethod method = req.method();
-    boolean read = method == HttpMethod.GET || method == HttpMethod.HEAD;
+    boolean read = HttpMethod.GET.equals(method) || HttpMethod.HEAD.equals(method);
     String route;
     boolean limited =
         (read && path.equals("/"))
-            || (method == HttpMethod.POST
+            || (HttpMethod.POST.equals(method)
                 && (path.equals("/bootAuth/app") || path.equals("/bootAuth/kms")));
     if (limited && limiter != null) {
       Duration wait = limiter.tryAcquire();
@@ -127,10 +128,10 @@ public final class Routes implements Handler<HttpServerRequest> {
     if (read && path.equals("/")) {
       route = "/";
       info(req, start);
-    } else if (method == HttpMethod.POST && path.equals("/bootAuth/app")) {
+    } else if (HttpMethod.POST.equals(method) && path.equals("/bootAuth/app")) {
       route = "/bootAuth/app";
       bootAuth(req, false, start, route);
-    } else if (method == HttpMethod.POST && path.equals("/bootAuth/kms")) {
+    } else if (HttpMethod.POST.equals(method) && path.equals("/bootAuth/kms")) {
       route = "/bootAuth/kms";
       bootAuth(req, true, start, route);
     } else if (read && path.equals("/healthz/live")) {
@@ -351,13 +352,16 @@ public final class Routes implements Handler<HttpServerRequest> {
 
   /** Thrown where fastify's own parsing fails, which upstream's error handler turns into a 500. */
   private static final class UnsupportedBody extends Exception {
+    private static final long serialVersionUID = 1L;
+
     UnsupportedBody() {
       super(null, null, false, false);
     }
   }
 
   /** Fastify's content-type parsers: JSON, text as a plain string, anything else refused. */
-  private static Object parseBody(String contentType, Buffer body) throws UnsupportedBody {
+  private static @Nullable Object parseBody(String contentType, Buffer body)
+      throws UnsupportedBody {
     String type =
         contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
     if (type.isEmpty()) {
@@ -409,7 +413,7 @@ public final class Routes implements Handler<HttpServerRequest> {
       resp.putHeader("connection", "close");
     }
     io.vertx.core.Future<Void> sent;
-    if (req.method() == HttpMethod.HEAD) {
+    if (HttpMethod.HEAD.equals(req.method())) {
       sent = resp.putHeader("content-length", String.valueOf(Buffer.buffer(body).length())).end();
     } else {
       sent = resp.end(body);

@@ -6,9 +6,11 @@ import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Upstream's BootInfo rules: its JSON schema under fastify's default Ajv options (scalars coerced
@@ -34,9 +36,11 @@ public final class BootInfoParser {
   private BootInfoParser() {}
 
   /**
+   * Parses a boot-info request body.
+   *
    * @param body the parsed JSON body: a JsonObject, or anything else (which is a 400)
    */
-  public static Result parse(Object body) {
+  public static Result parse(@Nullable Object body) {
     if (body instanceof Map<?, ?> raw) {
       @SuppressWarnings("unchecked")
       Map<String, Object> typed = (Map<String, Object>) raw;
@@ -77,16 +81,16 @@ public final class BootInfoParser {
       return new Valid(
           new BootInfo(
               app.get(),
-              composeHash.toLowerCase(),
+              composeHash.toLowerCase(Locale.ROOT),
               instance.get(),
-              deviceId.toLowerCase(),
-              mrAggregated.toLowerCase(),
-              mrSystem.toLowerCase(),
-              osImageHash.toLowerCase(),
+              deviceId.toLowerCase(Locale.ROOT),
+              mrAggregated.toLowerCase(Locale.ROOT),
+              mrSystem.toLowerCase(Locale.ROOT),
+              osImageHash.toLowerCase(Locale.ROOT),
               tcbStatus,
               advisories));
     } catch (IllegalArgumentException e) {
-      return new Invalid(e.getMessage());
+      return new Invalid(String.valueOf(e.getMessage()));
     }
   }
 

@@ -4,4 +4,7 @@
  * and deriving their app identity. Pure Java: nothing here imports Vert.x, and nothing reads the
  * clock inside verification (time is an input).
  */
+@NullMarked
 package dev.cvmkms.kms.attestation;
+
+import org.jspecify.annotations.NullMarked;

@@ -5,4 +5,7 @@
  * server: chain to the trusted root, hostname, {@code kms:rpc} usage and, if present (or required),
  * the RPC certificate's attestation.
  */
+@NullMarked
 package dev.cvmkms.kms.client;
+
+import org.jspecify.annotations.NullMarked;

@@ -5,4 +5,7 @@
  * errors; every failure is a {@link dev.cvmkms.kms.config.ConfigException} naming the key. See
  * {@code kms/kms.example.toml} for every key with its default.
  */
+@NullMarked
 package dev.cvmkms.kms.config;
+
+import org.jspecify.annotations.NullMarked;

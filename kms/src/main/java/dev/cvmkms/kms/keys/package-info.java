@@ -6,4 +6,7 @@
  * thread or at start-up. Attestation is reached only through {@link
  * dev.cvmkms.kms.keys.KeyAttester}.
  */
+@NullMarked
 package dev.cvmkms.kms.keys;
+
+import org.jspecify.annotations.NullMarked;

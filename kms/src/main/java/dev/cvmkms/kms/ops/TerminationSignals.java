@@ -1,5 +1,7 @@
 package dev.cvmkms.kms.ops;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,9 +31,9 @@ public final class TerminationSignals {
    */
   public static void onHangup(Runnable action) {
     try {
-      sun.misc.Signal.handle(
-          new sun.misc.Signal("HUP"),
-          s -> {
+      handle(
+          "HUP",
+          () -> {
             try {
               action.run();
             } catch (RuntimeException e) {
@@ -68,7 +70,7 @@ public final class TerminationSignals {
         };
     try {
       for (String name : new String[] {"TERM", "INT"}) {
-        sun.misc.Signal.handle(new sun.misc.Signal(name), s -> once.run());
+        handle(name, once);
       }
     } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
       LOG.warn(
@@ -84,6 +86,47 @@ public final class TerminationSignals {
                     }
                   },
                   threadName));
+    }
+  }
+
+  /**
+   * {@code sun.misc.Signal.handle(new Signal(name), s -> action.run())}, reached by reflection:
+   * javac warns about every compile-time use of {@code sun.misc} (with {@code --release}, nothing
+   * can silence it) and {@code -Werror} would make that fatal. Throws what {@code Signal} throws
+   * (an unknown or reserved signal: {@link IllegalArgumentException}); a JDK without {@code
+   * jdk.unsupported}: {@link UnsupportedOperationException}.
+   */
+  private static void handle(String name, Runnable action) {
+    try {
+      Class<?> signal = Class.forName("sun.misc.Signal");
+      Class<?> handler = Class.forName("sun.misc.SignalHandler");
+      Object h =
+          Proxy.newProxyInstance(
+              handler.getClassLoader(),
+              new Class<?>[] {handler},
+              (proxy, method, args) ->
+                  switch (method.getName()) {
+                    case "handle" -> {
+                      action.run();
+                      yield null;
+                    }
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> args != null && proxy == args[0];
+                    default -> "TerminationSignals handler for SIG" + name;
+                  });
+      signal
+          .getMethod("handle", signal, handler)
+          .invoke(null, signal.getConstructor(String.class).newInstance(name), h);
+    } catch (InvocationTargetException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new UnsupportedOperationException(e.getCause());
+    } catch (ReflectiveOperationException e) {
+      throw new UnsupportedOperationException("no sun.misc.Signal", e);
     }
   }
 }

@@ -5,4 +5,7 @@
  * mapping, and {@link dev.cvmkms.kms.rpc.Caller} what the transport knows about the client. The
  * generated protobuf classes live in {@code dev.cvmkms.kms.rpc.proto}.
  */
+@NullMarked
 package dev.cvmkms.kms.rpc;
+
+import org.jspecify.annotations.NullMarked;

@@ -4,4 +4,7 @@
  * meters; plus the clients of the PCCS, the guest agent transport and the image verifier built on
  * it. Pure Java (no Vert.x), so the attestation stack and the CLI use it as is.
  */
+@NullMarked
 package dev.cvmkms.kms.upstream;
+
+import org.jspecify.annotations.NullMarked;

@@ -7,4 +7,7 @@
  * before anything is allocated, and every failure is a clean {@link ScaleException} or {@link
  * CsrException}. Issuing the certificate and verifying the embedded attestation happen elsewhere.
  */
+@NullMarked
 package dev.cvmkms.kms.keys.csr;
+
+import org.jspecify.annotations.NullMarked;

@@ -5,4 +5,7 @@
  * <p>Pure functions of their inputs: no I/O, no clock, no Vert.x. A change here changes every app's
  * disk key, so every function is pinned by vectors produced by the Rust implementation.
  */
+@NullMarked
 package dev.cvmkms.kms.keys.derivation;
+
+import org.jspecify.annotations.NullMarked;
