@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.config.KmsConfigLoader;
-import dev.cvmkms.kms.service.CryptoPool;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.service.HttpImageVerifier;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,2 +1,5 @@
-/** Configuration from the environment as validated records; a bad value is refused at start. */
+/**
+ * Configuration from the environment as validated records; a bad value is refused at start. Also
+ * the Ethereum address parsing every package shares; nothing here depends on another package.
+ */
 package dev.cvmkms.autheth.config;

@@ -7,6 +7,7 @@ import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.config.OutboundClientConfig;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.upstream.Outcome;
 import dev.cvmkms.kms.upstream.Upstream;
 import dev.cvmkms.kms.upstream.UpstreamException;

@@ -3,6 +3,7 @@ package dev.cvmkms.kms.service;
 import dev.cvmkms.kms.attestation.BootInfoFields;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.BootInfo;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import java.util.function.Supplier;
 

@@ -19,6 +19,7 @@ import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.keys.TestKeys;
 import dev.cvmkms.kms.ops.HttpsListener;
 import dev.cvmkms.kms.ops.TlsIdentity;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
 import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

@@ -10,6 +10,7 @@ import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.keys.TestKeys;
 import dev.cvmkms.kms.rpc.Caller;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.rpc.proto.AppId;
 import dev.cvmkms.kms.rpc.proto.GetAppKeyRequest;
 import dev.cvmkms.kms.rpc.proto.GetKmsKeyRequest;

@@ -9,6 +9,7 @@ import dev.cvmkms.kms.config.BodyLimits;
 import dev.cvmkms.kms.keys.FileKeyStore;
 import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import java.net.URI;

@@ -20,6 +20,7 @@ import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.ReportData;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.rpc.Caller;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.rpc.proto.AttestationInfoResponse;
 import dev.cvmkms.kms.rpc.proto.BootstrapRequest;
 import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
