@@ -285,13 +285,28 @@ class RaTlsTest {
   }
 
   @Test
-  void scaleCompactRoundTrips() {
+  void scaleCompactRoundTrips() throws ScaleException {
     for (long n :
         new long[] {0, 1, 63, 64, 16383, 16384, (1L << 30) - 1, 1L << 30, Integer.MAX_VALUE}) {
-      byte[] b = new Scale.Writer().compact(n).toByteArray();
-      assertThat(new Scale.Reader(b).compact("n")).isEqualTo((int) n);
+      byte[] b = new ScaleWriter().compact(n).toByteArray();
+      assertThat(new ScaleReader(b).readLength(Integer.MAX_VALUE, "n")).isEqualTo((int) n);
     }
     // the lite fixture starts 00 00 39 4e: a quote of 0x4e39 >> 2 = 5006 bytes
-    assertThat(new Scale.Reader(new byte[] {0x39, 0x4e}).compact("n")).isEqualTo(5006);
+    assertThat(new ScaleReader(new byte[] {0x39, 0x4e}).readLength(Integer.MAX_VALUE, "n"))
+        .isEqualTo(5006);
+  }
+
+  @Test
+  void v0Attestation_withANonCanonicalCompactLength_isRejected() {
+    // version 0, variant DstackTdx, then the quote length 0 in the two-byte form (01 00): a
+    // parity-scale-codec decoder refuses it, so must we (one encoding per attestation).
+    byte[] canonical = {0, 0, 0};
+    byte[] nonCanonical = {0, 0, 0x01, 0x00};
+    assertThatThrownBy(() -> VersionedAttestation.decode(nonCanonical))
+        .isInstanceOf(AttestationException.class)
+        .hasMessageContaining("non-canonical compact integer");
+    assertThatThrownBy(() -> VersionedAttestation.decode(canonical))
+        .isInstanceOf(AttestationException.class)
+        .hasMessageNotContaining("non-canonical");
   }
 }
