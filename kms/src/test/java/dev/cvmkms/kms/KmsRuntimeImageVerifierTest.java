@@ -2,7 +2,7 @@ package dev.cvmkms.kms;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cvmkms.kms.auth.BootInfo;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.config.KmsConfigLoader;
 import dev.cvmkms.kms.rpc.CryptoPool;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
-import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.keys.TestKeys;
 import dev.cvmkms.kms.rpc.Caller;

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.Bytes;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.BootDecision;
-import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.client.FakeSourceKms;
 import dev.cvmkms.kms.keys.CertExtensions;
 import dev.cvmkms.kms.keys.FileKeyStore;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import dev.cvmkms.kms.attestation.AttestationVerifier;
-import dev.cvmkms.kms.attestation.BootInfoFields;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.Bytes;
 import dev.cvmkms.kms.attestation.Vectors;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
@@ -90,7 +90,7 @@ class RaTlsTest {
     JsonNode want = Vectors.expected().get("quotes").get("dstack/verifier-quote-report.json");
     for (boolean boot : new boolean[] {false, true}) {
       JsonNode w = want.get(boot ? "app_info_boottime_mr" : "app_info_runtime");
-      BootInfoFields b = va.bootInfo(boot, null);
+      BootInfo b = va.bootInfo(boot, null);
       assertThat(b.teeVariant()).isEqualTo("dstack-tdx");
       assertThat(b.tcbStatus()).isEqualTo("UpToDate");
       assertThat(b.advisoryIds()).isEmpty();
@@ -122,8 +122,8 @@ class RaTlsTest {
     assertThat(ext[0] & 0xff).isEqualTo(eventLogVersion == 1 ? 0x00 : 0x83);
 
     VerifiedAttestation va = mock.verifier().verifyCertificate(cert, NOW);
-    BootInfoFields runtime = va.bootInfo(false, null);
-    BootInfoFields boot = va.bootInfo(true, null);
+    BootInfo runtime = va.bootInfo(false, null);
+    BootInfo boot = va.bootInfo(true, null);
     assertThat(runtime.appId()).isEqualTo(Bytes.hex(mock.appId()));
     assertThat(runtime.composeHash()).isEqualTo(Bytes.hex(mock.composeHash()));
     assertThat(runtime.tcbStatus()).isEqualTo("UpToDate");
