@@ -2,6 +2,7 @@ package dev.cvmkms.kms;
 
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
 import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
@@ -20,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code cli → KmsRuntime (wiring) → service → rpc | keys | auth | attestation} (nothing below
  * {@code service} uses it), no cycles between the packages, and the pure packages {@code keys}
  * (with derivation and csr) and {@code attestation} never reference Vert.x, so they stay testable
- * alone and could become modules.
+ * alone and could become modules. Generated proto messages live in {@code proto}.
  */
 class ArchitectureTest {
   private static final String ROOT = "dev.cvmkms.kms";
@@ -53,6 +54,24 @@ class ArchitectureTest {
   static final ArchRule NO_CYCLES =
       slices().matching(ROOT + ".(*)..").namingSlices("$1").should().beFreeOfCycles();
 
+  /** Generated protobuf messages live in their own package, which uses nothing of ours. */
+  static final ArchRule PROTO_MESSAGES_IN_PROTO =
+      classes()
+          .that()
+          .areAssignableTo("com.google.protobuf.MessageOrBuilder")
+          .or()
+          .areAssignableTo("com.google.protobuf.ProtocolMessageEnum")
+          .should()
+          .resideInAPackage(ROOT + ".proto");
+
+  static final ArchRule PROTO_IS_GENERATED_ONLY =
+      noClasses()
+          .that()
+          .resideInAPackage(ROOT + ".proto..")
+          .should()
+          .dependOnClassesThat()
+          .resideOutsideOfPackages(ROOT + ".proto..", "java..", "com.google.protobuf..");
+
   static ArchRule noVertx(String pkg) {
     return noClasses()
         .that()
@@ -70,6 +89,16 @@ class ArchitectureTest {
   @Test
   void packages_areFreeOfCycles() {
     NO_CYCLES.check(MAIN);
+  }
+
+  @Test
+  void protoMessages_liveInTheirOwnPackage() {
+    PROTO_MESSAGES_IN_PROTO.check(MAIN);
+  }
+
+  @Test
+  void protoPackage_usesNothingOfOurs() {
+    PROTO_IS_GENERATED_ONLY.check(MAIN);
   }
 
   @ParameterizedTest

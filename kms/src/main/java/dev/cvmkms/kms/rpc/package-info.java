@@ -4,6 +4,6 @@
  * the descriptor-driven pRPC JSON codec, {@link dev.cvmkms.kms.rpc.PrpcErrors} the one error
  * mapping, {@link dev.cvmkms.kms.rpc.Caller} what the transport knows about the client, and {@link
  * dev.cvmkms.kms.rpc.CryptoPool} the named worker pool that services and clients run CPU-bound work
- * on. The generated protobuf classes live in {@code dev.cvmkms.kms.rpc.proto}.
+ * on. The generated protobuf classes live in {@code dev.cvmkms.kms.proto}.
  */
 package dev.cvmkms.kms.rpc;
