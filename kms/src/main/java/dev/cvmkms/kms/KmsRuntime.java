@@ -6,6 +6,8 @@ import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.DevAuthPolicy;
 import dev.cvmkms.kms.auth.SelfAuthorization;
 import dev.cvmkms.kms.auth.WebhookAuthPolicy;
+import dev.cvmkms.kms.client.HttpImageVerifier;
+import dev.cvmkms.kms.client.ImageVerifier;
 import dev.cvmkms.kms.client.RaTlsKmsClient;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
@@ -17,6 +19,7 @@ import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.ops.AcceptGate;
 import dev.cvmkms.kms.ops.HttpsListener;
 import dev.cvmkms.kms.ops.ListenerGuard;
+import dev.cvmkms.kms.ops.OnboardListener;
 import dev.cvmkms.kms.ops.OpsMetrics;
 import dev.cvmkms.kms.ops.OpsRoutes;
 import dev.cvmkms.kms.ops.PhasedShutdown;
@@ -31,13 +34,10 @@ import dev.cvmkms.kms.rpc.RateLimiter;
 import dev.cvmkms.kms.service.AppAuthorization;
 import dev.cvmkms.kms.service.CallerAttestation;
 import dev.cvmkms.kms.service.FileAuditLog;
-import dev.cvmkms.kms.service.HttpImageVerifier;
-import dev.cvmkms.kms.service.ImageVerifier;
 import dev.cvmkms.kms.service.KeyRelease;
 import dev.cvmkms.kms.service.KmsAttestation;
 import dev.cvmkms.kms.service.KmsMethods;
 import dev.cvmkms.kms.service.KmsService;
-import dev.cvmkms.kms.service.OnboardListener;
 import dev.cvmkms.kms.service.OnboardService;
 import dev.cvmkms.kms.service.PublicMaterial;
 import dev.cvmkms.kms.service.ResponseSignatures;
@@ -297,8 +297,9 @@ public final class KmsRuntime {
         vertx,
         config.onboard().address(),
         config.onboard().port(),
-        onboard,
-        config.rpc().bodyLimits(),
+        onboard.methods(config.rpc().bodyLimits()),
+        caller -> onboard.finish(caller, com.google.protobuf.Empty.getDefaultInstance()),
+        onboard.finished(),
         config.limits(),
         registry);
     if (store.state() != KeyStore.State.COMPLETE) {

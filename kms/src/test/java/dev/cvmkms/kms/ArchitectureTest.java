@@ -72,6 +72,22 @@ class ArchitectureTest {
           .dependOnClassesThat()
           .resideOutsideOfPackages(ROOT + ".proto..", "java..", "com.google.protobuf..");
 
+  /**
+   * {@code service} holds the proto services only: no listener or HTTP client (those are {@code
+   * ops}/{@code rpc} and {@code client}), no certificate building (that is {@code keys}).
+   */
+  static final ArchRule SERVICE_HOLDS_PROTO_SERVICES_ONLY =
+      noClasses()
+          .that()
+          .resideInAPackage(ROOT + ".service..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "io.vertx.core.http..",
+              "io.vertx.core.net..",
+              "io.vertx.ext.web..",
+              "org.bouncycastle..");
+
   static ArchRule noVertx(String pkg) {
     return noClasses()
         .that()
@@ -99,6 +115,11 @@ class ArchitectureTest {
   @Test
   void protoPackage_usesNothingOfOurs() {
     PROTO_IS_GENERATED_ONLY.check(MAIN);
+  }
+
+  @Test
+  void service_holdsTheProtoServicesOnly() {
+    SERVICE_HOLDS_PROTO_SERVICES_ONLY.check(MAIN);
   }
 
   @ParameterizedTest

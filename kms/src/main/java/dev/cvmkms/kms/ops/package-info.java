@@ -1,2 +1,5 @@
-/** Operations: health and readiness, Prometheus metrics, and the phased shutdown. */
+/**
+ * Operations: health and readiness, Prometheus metrics, the phased shutdown, and the listeners the
+ * wiring starts besides the pRPC one (the onboarding page and its {@code Onboard.*} RPCs).
+ */
 package dev.cvmkms.kms.ops;

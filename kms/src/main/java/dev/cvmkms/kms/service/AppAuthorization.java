@@ -6,6 +6,7 @@ import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.BootDecision;
+import dev.cvmkms.kms.client.ImageVerifier;
 import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import java.util.Objects;

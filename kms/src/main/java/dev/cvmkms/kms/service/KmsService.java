@@ -12,6 +12,8 @@ import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
+import dev.cvmkms.kms.keys.AppCertificates;
+import dev.cvmkms.kms.keys.AppInfoExtension;
 import dev.cvmkms.kms.keys.Pem;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.keys.csr.CertConfig;

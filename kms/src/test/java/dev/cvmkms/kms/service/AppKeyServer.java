@@ -9,6 +9,7 @@ import dev.cvmkms.autheth.testing.BlockedThreadWarnings;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
+import dev.cvmkms.kms.client.ImageVerifier;
 import dev.cvmkms.kms.config.BodyLimits;
 import dev.cvmkms.kms.keys.CertExtensions;
 import dev.cvmkms.kms.keys.CertProfile;

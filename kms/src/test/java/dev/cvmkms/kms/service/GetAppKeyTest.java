@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cvmkms.kms.attestation.Bytes;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
+import dev.cvmkms.kms.client.ImageVerifier;
 import dev.cvmkms.kms.keys.EcKeys;
 import dev.cvmkms.kms.keys.derivation.AppKeys;
 import dev.cvmkms.kms.keys.derivation.KeyDerivation;

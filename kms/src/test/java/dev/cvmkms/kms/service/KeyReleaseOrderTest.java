@@ -7,6 +7,7 @@ import dev.cvmkms.kms.KmsException;
 import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
+import dev.cvmkms.kms.client.ImageVerifier;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.keys.TestKeys;
 import dev.cvmkms.kms.proto.AppId;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
+import dev.cvmkms.kms.client.ImageVerifier;
 import dev.cvmkms.kms.keys.EcKeys;
 import dev.cvmkms.kms.keys.Pem;
 import dev.cvmkms.kms.keys.derivation.AppKeys;

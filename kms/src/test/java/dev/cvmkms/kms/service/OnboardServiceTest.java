@@ -46,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class OnboardServiceTest {
+public class OnboardServiceTest {
   private static final Caller CALLER = Caller.anonymous("127.0.0.1:1");
   private static Vertx vertx;
   private static CryptoPool crypto;
@@ -59,7 +59,7 @@ class OnboardServiceTest {
   private OnboardService service;
 
   /** A policy whose KMS decision the test sets; records what it was asked. */
-  static final class FakePolicy implements AuthPolicy {
+  public static final class FakePolicy implements AuthPolicy {
     volatile boolean allowKms = true;
     volatile boolean infoFails;
     final List<BootInfo> kmsChecks = new CopyOnWriteArrayList<>();

@@ -8,6 +8,8 @@ import dev.cvmkms.kms.attestation.eventlog.EventLogs;
 import dev.cvmkms.kms.attestation.ratls.MsgPack;
 import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
+import dev.cvmkms.kms.client.ImageVerifier;
+import dev.cvmkms.kms.keys.AppInfoExtension;
 import dev.cvmkms.kms.keys.CertExtensions;
 import dev.cvmkms.kms.keys.EcKeys;
 import dev.cvmkms.kms.keys.Pem;

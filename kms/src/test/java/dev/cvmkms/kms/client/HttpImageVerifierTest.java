@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.client;
 
 import dev.cvmkms.kms.KmsException;
 import dev.cvmkms.kms.attestation.BootInfo;
