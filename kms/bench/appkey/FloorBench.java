@@ -7,7 +7,7 @@ import dev.cvmkms.kms.keys.EcKeys;
 import dev.cvmkms.kms.keys.derivation.AppKeys;
 import dev.cvmkms.kms.keys.derivation.KeyDerivation;
 import dev.cvmkms.kms.rpc.PrpcJson;
-import dev.cvmkms.kms.rpc.proto.AppKeyResponse;
+import dev.cvmkms.kms.proto.AppKeyResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

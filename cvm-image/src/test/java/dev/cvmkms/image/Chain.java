@@ -3,7 +3,7 @@ package dev.cvmkms.image;
 import dev.cvmkms.autheth.testing.Anvil;
 import dev.cvmkms.autheth.testing.AuthEthJar;
 import dev.cvmkms.autheth.testing.ChainFixture;
-import dev.cvmkms.kms.attestation.BootInfoFields;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import java.time.Instant;
 
@@ -11,12 +11,12 @@ import java.time.Instant;
  * anvil as a child process with our contracts deployed through the auth-eth CLI; the mock TDX KMS
  * ({@code kms dev}) is allowed as a KMS, so its self-authorization passes.
  */
-record Chain(Anvil anvil, ChainFixture fixture, BootInfoFields mockKms) implements AutoCloseable {
+record Chain(Anvil anvil, ChainFixture fixture, BootInfo mockKms) implements AutoCloseable {
   static Chain start() throws Exception {
     Anvil anvil = Anvil.start();
     try {
       ChainFixture fixture = ChainFixture.deploy(anvil);
-      BootInfoFields self = mockSelfBootInfo();
+      BootInfo self = mockSelfBootInfo();
       AuthEthJar.contracts(
           anvil.url(), "allow-os-image", "--kms", fixture.kms(), "--hash", self.osImageHash());
       AuthEthJar.contracts(
@@ -36,7 +36,7 @@ record Chain(Anvil anvil, ChainFixture fixture, BootInfoFields mockKms) implemen
   }
 
   /** What `kms dev` attests about itself: the same deterministic mock, verified the same way. */
-  private static BootInfoFields mockSelfBootInfo() {
+  private static BootInfo mockSelfBootInfo() {
     Instant now = Instant.now();
     MockTdx tdx = MockTdx.create(now);
     byte[] zero = new byte[64];

@@ -1,9 +1,12 @@
 package dev.cvmkms.kms;
 
+import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.keys.CertRenewal;
+import dev.cvmkms.kms.keys.KeyAttester;
 import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.service.KmsAttestation;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.HexFormat;
@@ -20,6 +23,21 @@ final class KeyState {
   private static final Logger LOG = LoggerFactory.getLogger(KeyState.class);
 
   private KeyState() {}
+
+  /**
+   * Attestation of this KMS: for the RPC certificate's extension (stripped form) and for the
+   * bootstrap info (full form). Both empty when the KMS does not attest.
+   */
+  record Attesters(Optional<KeyAttester> rpcCert, Optional<KeyAttester> bootstrapKeys) {
+    static Attesters of(KmsConfig config, Optional<KmsAttestation> attestation) {
+      if (config.attestRpcCert() && attestation.isEmpty()) {
+        throw new IllegalStateException("core.attest_rpc_cert is on but no attestation provider");
+      }
+      return new Attesters(
+          attestation.filter(a -> config.attestRpcCert()).map(a -> a::attestForCertificate),
+          attestation.map(a -> a::attest));
+    }
+  }
 
   /**
    * Whether start-up runs the onboarding phase first: {@code core.onboard.enabled}, no domain to
@@ -44,7 +62,7 @@ final class KeyState {
       KeyStore store,
       Optional<String> bootstrapDomain,
       Optional<String> autoBootstrapDomain,
-      KmsRuntime.Attesters attesters,
+      Attesters attesters,
       Clock clock)
       throws IOException {
     if (store.state() == KeyStore.State.COMPLETE) {

@@ -6,39 +6,38 @@ import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.DevAuthPolicy;
 import dev.cvmkms.kms.auth.SelfAuthorization;
 import dev.cvmkms.kms.auth.WebhookAuthPolicy;
+import dev.cvmkms.kms.client.HttpImageVerifier;
+import dev.cvmkms.kms.client.ImageVerifier;
 import dev.cvmkms.kms.client.RaTlsKmsClient;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.keys.BootstrapInfo;
 import dev.cvmkms.kms.keys.FileKeyStore;
-import dev.cvmkms.kms.keys.KeyAttester;
 import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.RootKeys;
 import dev.cvmkms.kms.ops.AcceptGate;
 import dev.cvmkms.kms.ops.HttpsListener;
 import dev.cvmkms.kms.ops.ListenerGuard;
+import dev.cvmkms.kms.ops.OnboardListener;
 import dev.cvmkms.kms.ops.OpsMetrics;
 import dev.cvmkms.kms.ops.OpsRoutes;
 import dev.cvmkms.kms.ops.PhasedShutdown;
 import dev.cvmkms.kms.ops.Readiness;
 import dev.cvmkms.kms.ops.TerminationSignals;
 import dev.cvmkms.kms.ops.TlsIdentity;
+import dev.cvmkms.kms.proto.BootstrapResponse;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.rpc.PrpcMethod;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
 import dev.cvmkms.kms.rpc.RateLimiter;
-import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
 import dev.cvmkms.kms.service.AppAuthorization;
 import dev.cvmkms.kms.service.CallerAttestation;
-import dev.cvmkms.kms.service.CryptoPool;
 import dev.cvmkms.kms.service.FileAuditLog;
-import dev.cvmkms.kms.service.HttpImageVerifier;
-import dev.cvmkms.kms.service.ImageVerifier;
 import dev.cvmkms.kms.service.KeyRelease;
 import dev.cvmkms.kms.service.KmsAttestation;
 import dev.cvmkms.kms.service.KmsMethods;
 import dev.cvmkms.kms.service.KmsService;
-import dev.cvmkms.kms.service.OnboardListener;
 import dev.cvmkms.kms.service.OnboardService;
 import dev.cvmkms.kms.service.PublicMaterial;
 import dev.cvmkms.kms.service.ResponseSignatures;
@@ -71,21 +70,6 @@ public final class KmsRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(KmsRuntime.class);
 
   /**
-   * Attestation of this KMS: for the RPC certificate's extension (stripped form) and for the
-   * bootstrap info (full form). Both empty when the KMS does not attest.
-   */
-  public record Attesters(Optional<KeyAttester> rpcCert, Optional<KeyAttester> bootstrapKeys) {
-    static Attesters of(KmsConfig config, Optional<KmsAttestation> attestation) {
-      if (config.attestRpcCert() && attestation.isEmpty()) {
-        throw new IllegalStateException("core.attest_rpc_cert is on but no attestation provider");
-      }
-      return new Attesters(
-          attestation.filter(a -> config.attestRpcCert()).map(a -> a::attestForCertificate),
-          attestation.map(a -> a::attest));
-    }
-  }
-
-  /**
    * What the caller chose beyond the config file.
    *
    * @param bootstrapDomain the domain to bootstrap an empty cert_dir with; empty: keys must exist
@@ -115,7 +99,7 @@ public final class KmsRuntime {
     long t0 = System.nanoTime();
     Readiness readiness = new Readiness();
     FileKeyStore store = new FileKeyStore(config.certDir());
-    Attesters attesters = Attesters.of(config, options.attestation());
+    KeyState.Attesters attesters = KeyState.Attesters.of(config, options.attestation());
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     // Clients built before the runtime (the PCCS and guest agent ones of the attestation stack)
     // register on the global registry, which forwards to this one.
@@ -288,7 +272,7 @@ public final class KmsRuntime {
       CryptoPool crypto,
       AuthPolicy auth,
       Options options,
-      Attesters attesters,
+      KeyState.Attesters attesters,
       PrometheusMeterRegistry registry)
       throws Exception {
     KmsAttestation attestation =
@@ -313,8 +297,9 @@ public final class KmsRuntime {
         vertx,
         config.onboard().address(),
         config.onboard().port(),
-        onboard,
-        config.rpc().bodyLimits(),
+        onboard.methods(config.rpc().bodyLimits()),
+        caller -> onboard.finish(caller, com.google.protobuf.Empty.getDefaultInstance()),
+        onboard.finished(),
         config.limits(),
         registry);
     if (store.state() != KeyStore.State.COMPLETE) {

@@ -8,7 +8,7 @@ import dev.cvmkms.autheth.testing.Anvil;
 import dev.cvmkms.autheth.testing.AuthEthJar;
 import dev.cvmkms.autheth.testing.BlockedThreadWarnings;
 import dev.cvmkms.autheth.testing.ChainFixture;
-import dev.cvmkms.kms.attestation.BootInfoFields;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
@@ -66,7 +66,7 @@ class DevAuthUrlIT {
           assertThat(error(tempCa(kms, http)))
               .startsWith("KMS self authorization failed: KMS is not allowed: ");
 
-          BootInfoFields self = mockSelfBootInfo();
+          BootInfo self = mockSelfBootInfo();
           AuthEthJar.contracts(
               anvil.url(), "allow-os-image", "--kms", chain.kms(), "--hash", self.osImageHash());
           AuthEthJar.contracts(
@@ -107,7 +107,7 @@ class DevAuthUrlIT {
   }
 
   /** What `kms dev` attests about itself: the same deterministic mock, verified the same way. */
-  private static BootInfoFields mockSelfBootInfo() {
+  private static BootInfo mockSelfBootInfo() {
     Instant now = Instant.now();
     MockTdx tdx = MockTdx.create(now);
     byte[] zero = new byte[64];

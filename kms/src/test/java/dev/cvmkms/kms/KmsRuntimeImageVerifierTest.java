@@ -2,11 +2,11 @@ package dev.cvmkms.kms;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cvmkms.kms.auth.BootInfo;
+import dev.cvmkms.kms.attestation.BootInfo;
+import dev.cvmkms.kms.client.HttpImageVerifier;
 import dev.cvmkms.kms.config.KmsConfig;
 import dev.cvmkms.kms.config.KmsConfigLoader;
-import dev.cvmkms.kms.service.CryptoPool;
-import dev.cvmkms.kms.service.HttpImageVerifier;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;

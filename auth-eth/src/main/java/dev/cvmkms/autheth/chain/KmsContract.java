@@ -1,8 +1,7 @@
 package dev.cvmkms.autheth.chain;
 
 import dev.cvmkms.autheth.chain.RpcException.Kind;
-import dev.cvmkms.autheth.policy.BootInfo;
-import dev.cvmkms.autheth.policy.Decision;
+import dev.cvmkms.autheth.config.Addresses;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

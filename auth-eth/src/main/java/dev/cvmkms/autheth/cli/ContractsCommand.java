@@ -1,6 +1,6 @@
 package dev.cvmkms.autheth.cli;
 
-import dev.cvmkms.autheth.chain.Addresses;
+import dev.cvmkms.autheth.config.Addresses;
 import dev.cvmkms.autheth.config.RpcEndpoint;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

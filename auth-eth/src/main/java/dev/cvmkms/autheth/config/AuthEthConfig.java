@@ -1,6 +1,5 @@
 package dev.cvmkms.autheth.config;
 
-import dev.cvmkms.autheth.chain.Addresses;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;

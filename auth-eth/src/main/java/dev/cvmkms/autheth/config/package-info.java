@@ -1,4 +1,7 @@
-/** Configuration from the environment as validated records; a bad value is refused at start. */
+/**
+ * Configuration from the environment as validated records; a bad value is refused at start. Also
+ * the Ethereum address parsing every package shares; nothing here depends on another package.
+ */
 @NullMarked
 package dev.cvmkms.autheth.config;
 

@@ -1,6 +1,7 @@
 package dev.cvmkms.autheth.policy;
 
-import dev.cvmkms.autheth.chain.Addresses;
+import dev.cvmkms.autheth.chain.BootInfo;
+import dev.cvmkms.autheth.config.Addresses;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;

@@ -1,6 +1,8 @@
 package dev.cvmkms.autheth.policy;
 
+import dev.cvmkms.autheth.chain.BootInfo;
 import dev.cvmkms.autheth.chain.Deadline;
+import dev.cvmkms.autheth.chain.Decision;
 import dev.cvmkms.autheth.chain.KmsContract;
 import dev.cvmkms.autheth.chain.RpcException;
 import dev.cvmkms.autheth.config.Finality;

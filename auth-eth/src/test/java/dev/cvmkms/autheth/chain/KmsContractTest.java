@@ -3,8 +3,6 @@ package dev.cvmkms.autheth.chain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.cvmkms.autheth.policy.BootInfo;
-import dev.cvmkms.autheth.policy.Decision;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

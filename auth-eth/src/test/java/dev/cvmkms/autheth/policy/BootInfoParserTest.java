@@ -2,6 +2,7 @@ package dev.cvmkms.autheth.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cvmkms.autheth.chain.BootInfo;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

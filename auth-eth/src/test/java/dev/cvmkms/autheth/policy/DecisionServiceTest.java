@@ -2,6 +2,7 @@ package dev.cvmkms.autheth.policy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cvmkms.autheth.chain.BootInfo;
 import dev.cvmkms.autheth.chain.KmsContract;
 import dev.cvmkms.autheth.chain.RpcException;
 import dev.cvmkms.autheth.config.Finality;

@@ -35,14 +35,14 @@ public record VerifiedAttestation(VersionedAttestation attestation, VerifiedQuot
   }
 
   /** The BootInfo fields; rejects an app id that is not 20 bytes, as dstack does. */
-  public BootInfoFields bootInfo(boolean bootTimeMr, String requestVmConfig) {
+  public BootInfo bootInfo(boolean bootTimeMr, String requestVmConfig) {
     AppInfo a = appInfo(bootTimeMr, requestVmConfig);
     if (a.appId().length != 20) {
       throw new AttestationException(
           Reason.EVENT_LOG_INVALID, "app id is " + a.appId().length + " bytes, not 20");
     }
-    return new BootInfoFields(
-        BootInfoFields.TEE_VARIANT_TDX,
+    return new BootInfo(
+        BootInfo.TEE_VARIANT_TDX,
         Bytes.hex(a.mrAggregated()),
         Bytes.hex(a.osImageHash()),
         Bytes.hex(a.mrSystem()),

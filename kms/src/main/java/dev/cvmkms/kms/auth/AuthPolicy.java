@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.auth;
 
+import dev.cvmkms.kms.attestation.BootInfo;
 import io.vertx.core.Future;
 
 /**

@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.auth;
 
+import dev.cvmkms.kms.attestation.BootInfo;
 import io.vertx.core.Future;
 
 /** {@code [core.auth_api] type = "dev"}: everything is allowed; for local development only. */

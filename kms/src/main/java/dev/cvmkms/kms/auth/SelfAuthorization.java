@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.concurrent.atomic.AtomicReference;

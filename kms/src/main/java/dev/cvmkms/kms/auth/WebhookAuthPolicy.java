@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.auth;
 
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.auth.WebhookClient.Operation;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import io.micrometer.core.instrument.MeterRegistry;

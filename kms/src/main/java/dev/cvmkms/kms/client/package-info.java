@@ -4,6 +4,9 @@
  * calls the target RPC over mutual TLS. Unlike dstack's onboarding client it always verifies the
  * server: chain to the trusted root, hostname, {@code kms:rpc} usage and, if present (or required),
  * the RPC certificate's attestation.
+ *
+ * <p>Also the KMS's other outbound adapter, the image verifier ({@link
+ * dev.cvmkms.kms.client.ImageVerifier}, {@link dev.cvmkms.kms.client.HttpImageVerifier}).
  */
 @NullMarked
 package dev.cvmkms.kms.client;

@@ -1,20 +1,16 @@
 package dev.cvmkms.kms.rpc;
 
 import dev.cvmkms.kms.KmsException;
+import java.util.HexFormat;
 
 /** pRPC's hex for {@code bytes}: lowercase out; in, any case and leading {@code 0x}es stripped. */
 final class Hex {
-  private static final char[] DIGITS = "0123456789abcdef".toCharArray();
+  private static final HexFormat HEX = HexFormat.of();
 
   private Hex() {}
 
   static String encode(byte[] bytes) {
-    char[] out = new char[bytes.length * 2];
-    for (int i = 0; i < bytes.length; i++) {
-      out[2 * i] = DIGITS[(bytes[i] >> 4) & 0xf];
-      out[2 * i + 1] = DIGITS[bytes[i] & 0xf];
-    }
-    return new String(out);
+    return HEX.formatHex(bytes);
   }
 
   /**
@@ -31,22 +27,13 @@ final class Hex {
       throw KmsException.invalid(
           "invalid hex in field " + field + ": odd number of digits (" + len + ")");
     }
-    byte[] out = new byte[len / 2];
-    for (int i = 0; i < out.length; i++) {
-      int hi = digit(text, start + 2 * i, field);
-      int lo = digit(text, start + 2 * i + 1, field);
-      out[i] = (byte) ((hi << 4) | lo);
+    // ASCII digits and letters in either case only (HexFormat's rule); name the first bad one.
+    for (int i = start; i < text.length(); i++) {
+      if (!HexFormat.isHexDigit(text.charAt(i))) {
+        throw KmsException.invalid(
+            "invalid hex in field " + field + ": non-hex character at position " + i);
+      }
     }
-    return out;
-  }
-
-  private static int digit(String text, int index, String field) {
-    int d = Character.digit(text.charAt(index), 16);
-    // Character.digit also accepts non-ASCII digits (e.g. fullwidth); pRPC only takes ASCII.
-    if (d < 0 || text.charAt(index) > 'f') {
-      throw KmsException.invalid(
-          "invalid hex in field " + field + ": non-hex character at position " + index);
-    }
-    return d;
+    return HEX.parseHex(text, start, text.length());
   }
 }

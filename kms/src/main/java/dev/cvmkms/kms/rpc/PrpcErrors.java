@@ -1,7 +1,7 @@
 package dev.cvmkms.kms.rpc;
 
 import dev.cvmkms.kms.KmsException;
-import dev.cvmkms.kms.rpc.proto.ProtoError;
+import dev.cvmkms.kms.proto.ProtoError;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -12,7 +13,7 @@ import java.util.List;
  * optionals and messages, serde_json's string escapes).
  */
 final class PrpcJsonWriter {
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
+  private static final HexFormat HEX = HexFormat.of();
 
   private final StringBuilder out = new StringBuilder(256);
 
@@ -95,7 +96,7 @@ final class PrpcJsonWriter {
         case '\t' -> out.append("\\t");
         default -> {
           if (c < 0x20) {
-            out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
+            out.append("\\u00").append(HEX.toHexDigits((byte) c));
           } else {
             out.append(c);
           }

@@ -1,11 +1,13 @@
 package dev.cvmkms.kms.service;
 
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.BootDecision;
-import dev.cvmkms.kms.auth.BootInfo;
+import dev.cvmkms.kms.client.ImageVerifier;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import java.util.Objects;
 
@@ -86,7 +88,7 @@ public final class AppAuthorization {
     if (app.appId().length != 20) {
       throw KmsException.invalid("app_id must be 20 bytes");
     }
-    BootInfo boot = BootInfo.of(attestation.bootInfo(bootTimeMr, vmConfig));
+    BootInfo boot = attestation.bootInfo(bootTimeMr, vmConfig);
     return new Identified(boot, app);
   }
 

@@ -1,7 +1,7 @@
 package dev.cvmkms.kms.service;
 
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
-import dev.cvmkms.kms.auth.BootInfo;
 import java.util.Objects;
 
 /**

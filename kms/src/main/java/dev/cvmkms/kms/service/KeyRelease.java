@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.service;
 
 import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import java.time.Clock;
 import java.util.Objects;
 

@@ -4,13 +4,12 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsException;
 import dev.cvmkms.kms.attestation.AttestationException;
-import dev.cvmkms.kms.attestation.BootInfoFields;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
-import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.client.KmsClientException;
 import dev.cvmkms.kms.client.KmsUrls;
 import dev.cvmkms.kms.client.RaTlsKmsClient;
@@ -23,16 +22,17 @@ import dev.cvmkms.kms.keys.KeyAttester;
 import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.proto.AttestationInfoResponse;
+import dev.cvmkms.kms.proto.BootstrapRequest;
+import dev.cvmkms.kms.proto.BootstrapResponse;
+import dev.cvmkms.kms.proto.GetKmsKeyRequest;
+import dev.cvmkms.kms.proto.KmsKeyResponse;
+import dev.cvmkms.kms.proto.KmsKeys;
+import dev.cvmkms.kms.proto.OnboardRequest;
+import dev.cvmkms.kms.proto.OnboardResponse;
 import dev.cvmkms.kms.rpc.Caller;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.rpc.PrpcMethod;
-import dev.cvmkms.kms.rpc.proto.AttestationInfoResponse;
-import dev.cvmkms.kms.rpc.proto.BootstrapRequest;
-import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
-import dev.cvmkms.kms.rpc.proto.GetKmsKeyRequest;
-import dev.cvmkms.kms.rpc.proto.KmsKeyResponse;
-import dev.cvmkms.kms.rpc.proto.KmsKeys;
-import dev.cvmkms.kms.rpc.proto.OnboardRequest;
-import dev.cvmkms.kms.rpc.proto.OnboardResponse;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -221,13 +221,13 @@ public final class OnboardService {
   private Future<Void> requireSourceAllowed(VerifiedAttestation source, String ownVmConfig) {
     BootInfo boot;
     try {
-      BootInfoFields f = source.bootInfo(false, "");
+      BootInfo f = source.bootInfo(false, "");
       String osImage = f.osImageHash();
       if (osImage.isEmpty()) {
         // A legacy source certificate has no vm_config: dstack substitutes its own image hash.
         osImage = HexFormat.of().formatHex(AppInfo.osImageHash(ownVmConfig));
       }
-      boot = BootInfo.of(f).withOsImageHash(osImage);
+      boot = f.withOsImageHash(osImage);
     } catch (RuntimeException e) {
       return Future.failedFuture(
           new KmsException(
@@ -287,7 +287,7 @@ public final class OnboardService {
               VersionedAttestation own = VersionedAttestation.decode(attestation.attest(zero));
               VerifiedAttestation verified =
                   attestation.verifier().verify(own, zero, attestation.clock().instant());
-              BootInfoFields f = verified.bootInfo(false, own.config());
+              BootInfo f = verified.bootInfo(false, own.config());
               HexFormat hex = HexFormat.of();
               return AttestationInfoResponse.newBuilder()
                   .setDeviceId(ByteString.copyFrom(hex.parseHex(f.deviceId())))

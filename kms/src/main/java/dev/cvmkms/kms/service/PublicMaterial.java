@@ -1,6 +1,6 @@
 package dev.cvmkms.kms.service;
 
-import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
+import dev.cvmkms.kms.proto.BootstrapResponse;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;

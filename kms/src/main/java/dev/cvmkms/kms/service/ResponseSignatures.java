@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import dev.cvmkms.kms.keys.ResponseSignature;
 import dev.cvmkms.kms.keys.derivation.Secp256k1;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.rpc.ResponseSigner;
 import io.vertx.core.Future;
 import java.time.Clock;

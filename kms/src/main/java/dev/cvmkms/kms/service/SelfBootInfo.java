@@ -1,8 +1,8 @@
 package dev.cvmkms.kms.service;
 
-import dev.cvmkms.kms.attestation.BootInfoFields;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
-import dev.cvmkms.kms.auth.BootInfo;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import java.util.function.Supplier;
 
@@ -26,12 +26,10 @@ public final class SelfBootInfo implements Supplier<Future<BootInfo>> {
         () -> {
           byte[] zero = new byte[64];
           VersionedAttestation own = VersionedAttestation.decode(attestation.attest(zero));
-          BootInfoFields f =
-              attestation
-                  .verifier()
-                  .verify(own, zero, attestation.clock().instant())
-                  .bootInfo(false, "");
-          return BootInfo.of(f);
+          return attestation
+              .verifier()
+              .verify(own, zero, attestation.clock().instant())
+              .bootInfo(false, "");
         });
   }
 }

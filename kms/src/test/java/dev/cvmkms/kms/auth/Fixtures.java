@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.auth;
 
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.config.AuthApiConfig;
 import dev.cvmkms.kms.config.OutboundClientConfig;
 import java.net.URI;

@@ -5,6 +5,7 @@ import static dev.cvmkms.kms.auth.FakeWebhook.Async.awaitFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -3,6 +3,7 @@ package dev.cvmkms.kms.auth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cvmkms.kms.attestation.BootInfo;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;

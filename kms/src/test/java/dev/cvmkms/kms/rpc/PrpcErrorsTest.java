@@ -3,7 +3,7 @@ package dev.cvmkms.kms.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cvmkms.kms.KmsException;
-import dev.cvmkms.kms.rpc.proto.ProtoError;
+import dev.cvmkms.kms.proto.ProtoError;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.concurrent.CompletionException;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
-import dev.cvmkms.kms.rpc.proto.AppId;
-import dev.cvmkms.kms.rpc.proto.GetMetaResponse;
-import dev.cvmkms.kms.rpc.proto.GetTempCaCertResponse;
-import dev.cvmkms.kms.rpc.proto.PublicKeyResponse;
+import dev.cvmkms.kms.proto.AppId;
+import dev.cvmkms.kms.proto.GetMetaResponse;
+import dev.cvmkms.kms.proto.GetTempCaCertResponse;
+import dev.cvmkms.kms.proto.PublicKeyResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;

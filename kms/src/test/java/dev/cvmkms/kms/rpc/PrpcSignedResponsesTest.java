@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsException;
-import dev.cvmkms.kms.rpc.proto.AppId;
-import dev.cvmkms.kms.rpc.proto.GetMetaResponse;
-import dev.cvmkms.kms.rpc.proto.PublicKeyResponse;
+import dev.cvmkms.kms.proto.AppId;
+import dev.cvmkms.kms.proto.GetMetaResponse;
+import dev.cvmkms.kms.proto.PublicKeyResponse;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;

@@ -19,7 +19,7 @@ final class TestMessages {
   /** The generated class's default instance for a descriptor of kms_rpc.proto. */
   static Message defaultInstance(Descriptor descriptor) {
     try {
-      Class<?> type = Class.forName("dev.cvmkms.kms.rpc.proto." + descriptor.getName());
+      Class<?> type = Class.forName("dev.cvmkms.kms.proto." + descriptor.getName());
       return (Message) type.getMethod("getDefaultInstance").invoke(null);
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("no generated class for " + descriptor.getFullName(), e);

@@ -3,6 +3,7 @@ package dev.cvmkms.kms.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.cvmkms.kms.client.ImageVerifier;
 import io.vertx.core.Future;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;

@@ -12,6 +12,7 @@ import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.attestation.ratls.TestCerts;
 import dev.cvmkms.kms.config.BodyLimits;
 import dev.cvmkms.kms.rpc.Caller;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.rpc.PrpcMethod;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,9 +1,9 @@
 package dev.cvmkms.kms.service;
 
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.BootDecision;
-import dev.cvmkms.kms.auth.BootInfo;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.Bytes;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.auth.BootDecision;
-import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.client.FakeSourceKms;
 import dev.cvmkms.kms.keys.CertExtensions;
 import dev.cvmkms.kms.keys.FileKeyStore;
@@ -19,12 +19,13 @@ import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
 import dev.cvmkms.kms.keys.ReportData;
 import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.proto.AttestationInfoResponse;
+import dev.cvmkms.kms.proto.BootstrapRequest;
+import dev.cvmkms.kms.proto.BootstrapResponse;
+import dev.cvmkms.kms.proto.OnboardRequest;
+import dev.cvmkms.kms.proto.OnboardResponse;
 import dev.cvmkms.kms.rpc.Caller;
-import dev.cvmkms.kms.rpc.proto.AttestationInfoResponse;
-import dev.cvmkms.kms.rpc.proto.BootstrapRequest;
-import dev.cvmkms.kms.rpc.proto.BootstrapResponse;
-import dev.cvmkms.kms.rpc.proto.OnboardRequest;
-import dev.cvmkms.kms.rpc.proto.OnboardResponse;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.file.Files;
@@ -45,7 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class OnboardServiceTest {
+public class OnboardServiceTest {
   private static final Caller CALLER = Caller.anonymous("127.0.0.1:1");
   private static Vertx vertx;
   private static CryptoPool crypto;
@@ -58,7 +59,7 @@ class OnboardServiceTest {
   private OnboardService service;
 
   /** A policy whose KMS decision the test sets; records what it was asked. */
-  static final class FakePolicy implements AuthPolicy {
+  public static final class FakePolicy implements AuthPolicy {
     volatile boolean allowKms = true;
     volatile boolean infoFails;
     final List<BootInfo> kmsChecks = new CopyOnWriteArrayList<>();

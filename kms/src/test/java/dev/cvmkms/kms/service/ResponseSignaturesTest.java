@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cvmkms.kms.attestation.MutableClock;
 import dev.cvmkms.kms.keys.ResponseSignature;
 import dev.cvmkms.kms.keys.derivation.Secp256k1;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;

@@ -7,12 +7,14 @@ import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import dev.cvmkms.kms.attestation.Bytes;
 import java.io.IOException;
+import java.io.StringReader;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
+import org.bouncycastle.util.io.pem.PemObject;
+import org.bouncycastle.util.io.pem.PemReader;
 
 /**
  * The PCS/PCCS collateral protocol (spec tdx-attestation §3.3), without any transport: which four
@@ -155,10 +157,16 @@ public final class PccsProtocol {
     }
     String t = new String(body, StandardCharsets.US_ASCII).trim();
     if (t.startsWith("-----BEGIN")) {
-      String b64 = t.replaceAll("-----[A-Z0-9 ]+-----", "").replaceAll("\\s", "");
-      try {
-        return Base64.getDecoder().decode(b64);
-      } catch (IllegalArgumentException e) {
+      try (PemReader pem = new PemReader(new StringReader(t))) {
+        PemObject block = pem.readPemObject();
+        if (block == null || block.getContent().length == 0) {
+          throw unavailable("CRL is not valid PEM");
+        }
+        return block.getContent();
+      } catch (IOException | RuntimeException e) {
+        if (e instanceof AttestationException ae) {
+          throw ae;
+        }
         throw unavailable("CRL is not valid PEM");
       }
     }

@@ -103,43 +103,61 @@ public record VersionedAttestation(
   // ---- V0 (SCALE) ----
 
   private static VersionedAttestation decodeV0(byte[] b) {
-    Scale.Reader r = new Scale.Reader(b);
-    r.u8("version");
-    int variant = r.u8("quote variant");
+    try {
+      return readV0(new ScaleReader(b));
+    } catch (ScaleException e) {
+      throw AttestationException.malformed("SCALE: " + e.getMessage());
+    }
+  }
+
+  private static VersionedAttestation readV0(ScaleReader r) throws ScaleException {
+    r.readU8();
+    int variant = r.readU8();
     if (variant != 0) {
       throw new AttestationException(
           Reason.UNSUPPORTED, "attestation platform variant " + variant + " is not DstackTdx");
     }
-    byte[] quote = r.bytes("quote");
-    int n = r.count("event_log", 11);
+    byte[] quote = r.readBytes(Integer.MAX_VALUE, "quote");
+    int n = count(r, "event_log", 11);
     List<TdxEvent> log = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      long imr = r.u32("event.imr");
-      long type = r.u32("event.event_type");
-      byte[] digest = r.bytes("event.digest");
-      String event = r.string("event.event");
-      byte[] payload = r.bytes("event.event_payload");
+      long imr = r.readU32();
+      long type = r.readU32();
+      byte[] digest = r.readBytes(Integer.MAX_VALUE, "event.digest");
+      String event = r.readString(Integer.MAX_VALUE, "event.event");
+      byte[] payload = r.readBytes(Integer.MAX_VALUE, "event.event_payload");
       if (imr > 3) {
         throw AttestationException.malformed("event IMR index " + imr);
       }
       log.add(new TdxEvent((int) imr, type, digest, event, payload, 1, null));
     }
-    int m = r.count("runtime_events", 2);
+    int m = count(r, "runtime_events", 2);
     List<RuntimeEvent> events = new ArrayList<>(m);
     for (int i = 0; i < m; i++) {
       events.add(
-          RuntimeEvent.v1(r.string("runtime_event.event"), r.bytes("runtime_event.payload")));
+          RuntimeEvent.v1(
+              r.readString(Integer.MAX_VALUE, "runtime_event.event"),
+              r.readBytes(Integer.MAX_VALUE, "runtime_event.payload")));
     }
-    byte[] reportData = r.fixed(64, "report_data");
-    String config = r.string("config");
-    if (!r.atEnd()) {
+    byte[] reportData = r.readFixed(64, "report_data");
+    String config = r.readString(Integer.MAX_VALUE, "config");
+    if (r.remaining() != 0) {
       throw AttestationException.malformed("trailing bytes after V0 attestation");
     }
     return new VersionedAttestation(0, quote, log, events, reportData, config);
   }
 
+  /** A count of elements each at least {@code minElementSize} bytes long. */
+  private static int count(ScaleReader r, String what, int minElementSize) throws ScaleException {
+    int n = r.readLength(Integer.MAX_VALUE, what);
+    if ((long) n * minElementSize > r.remaining()) {
+      throw AttestationException.malformed("SCALE: truncated at " + what);
+    }
+    return n;
+  }
+
   public byte[] encodeV0() {
-    Scale.Writer w = new Scale.Writer().u8(0).u8(0).bytes(quote).compact(eventLog.size());
+    ScaleWriter w = new ScaleWriter().u8(0).u8(0).bytes(quote).compact(eventLog.size());
     for (TdxEvent e : eventLog) {
       w.u32(e.imr()).u32(e.eventType()).bytes(e.digest()).string(e.event()).bytes(e.payload());
     }
@@ -147,7 +165,7 @@ public record VersionedAttestation(
     for (RuntimeEvent e : runtimeEvents) {
       w.string(e.name()).bytes(e.payload());
     }
-    return w.fixed(reportData).string(config).toByteArray();
+    return w.raw(reportData).string(config).toByteArray();
   }
 
   // ---- V1 (msgpack) ----

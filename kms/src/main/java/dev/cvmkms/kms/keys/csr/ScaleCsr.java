@@ -1,5 +1,8 @@
 package dev.cvmkms.kms.keys.csr;
 
+import dev.cvmkms.kms.attestation.ratls.ScaleException;
+import dev.cvmkms.kms.attestation.ratls.ScaleReader;
+import dev.cvmkms.kms.attestation.ratls.ScaleWriter;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;

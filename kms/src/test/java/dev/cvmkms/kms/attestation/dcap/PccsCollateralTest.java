@@ -95,4 +95,18 @@ class PccsCollateralTest {
             + "\n-----END X509 CRL-----\n";
     assertThat(PccsProtocol.crlBytes(pem.getBytes(StandardCharsets.US_ASCII))).isEqualTo(der);
   }
+
+  @Test
+  void rootCrlAsPem_withoutItsEndLineOrWithBadBase64_isRefused() {
+    byte[] der = PKI.collateral(MockCollateralSpec.healthy(NOW)).rootCaCrl();
+    String body = java.util.Base64.getMimeEncoder().encodeToString(der);
+    for (String pem :
+        List.of(
+            "-----BEGIN X509 CRL-----\n" + body + "\n",
+            "-----BEGIN X509 CRL-----\n" + body + "!!\n-----END X509 CRL-----\n")) {
+      assertThatThrownBy(() -> PccsProtocol.crlBytes(pem.getBytes(StandardCharsets.US_ASCII)))
+          .isInstanceOf(AttestationException.class)
+          .hasMessageContaining("CRL is not valid PEM");
+    }
+  }
 }

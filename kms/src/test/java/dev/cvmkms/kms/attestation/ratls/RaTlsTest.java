@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import dev.cvmkms.kms.attestation.AttestationVerifier;
-import dev.cvmkms.kms.attestation.BootInfoFields;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.Bytes;
 import dev.cvmkms.kms.attestation.Vectors;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
@@ -90,7 +90,7 @@ class RaTlsTest {
     JsonNode want = Vectors.expected().get("quotes").get("dstack/verifier-quote-report.json");
     for (boolean boot : new boolean[] {false, true}) {
       JsonNode w = want.get(boot ? "app_info_boottime_mr" : "app_info_runtime");
-      BootInfoFields b = va.bootInfo(boot, null);
+      BootInfo b = va.bootInfo(boot, null);
       assertThat(b.teeVariant()).isEqualTo("dstack-tdx");
       assertThat(b.tcbStatus()).isEqualTo("UpToDate");
       assertThat(b.advisoryIds()).isEmpty();
@@ -122,8 +122,8 @@ class RaTlsTest {
     assertThat(ext[0] & 0xff).isEqualTo(eventLogVersion == 1 ? 0x00 : 0x83);
 
     VerifiedAttestation va = mock.verifier().verifyCertificate(cert, NOW);
-    BootInfoFields runtime = va.bootInfo(false, null);
-    BootInfoFields boot = va.bootInfo(true, null);
+    BootInfo runtime = va.bootInfo(false, null);
+    BootInfo boot = va.bootInfo(true, null);
     assertThat(runtime.appId()).isEqualTo(Bytes.hex(mock.appId()));
     assertThat(runtime.composeHash()).isEqualTo(Bytes.hex(mock.composeHash()));
     assertThat(runtime.tcbStatus()).isEqualTo("UpToDate");
@@ -285,13 +285,28 @@ class RaTlsTest {
   }
 
   @Test
-  void scaleCompactRoundTrips() {
+  void scaleCompactRoundTrips() throws ScaleException {
     for (long n :
         new long[] {0, 1, 63, 64, 16383, 16384, (1L << 30) - 1, 1L << 30, Integer.MAX_VALUE}) {
-      byte[] b = new Scale.Writer().compact(n).toByteArray();
-      assertThat(new Scale.Reader(b).compact("n")).isEqualTo((int) n);
+      byte[] b = new ScaleWriter().compact(n).toByteArray();
+      assertThat(new ScaleReader(b).readLength(Integer.MAX_VALUE, "n")).isEqualTo((int) n);
     }
     // the lite fixture starts 00 00 39 4e: a quote of 0x4e39 >> 2 = 5006 bytes
-    assertThat(new Scale.Reader(new byte[] {0x39, 0x4e}).compact("n")).isEqualTo(5006);
+    assertThat(new ScaleReader(new byte[] {0x39, 0x4e}).readLength(Integer.MAX_VALUE, "n"))
+        .isEqualTo(5006);
+  }
+
+  @Test
+  void v0Attestation_withANonCanonicalCompactLength_isRejected() {
+    // version 0, variant DstackTdx, then the quote length 0 in the two-byte form (01 00): a
+    // parity-scale-codec decoder refuses it, so must we (one encoding per attestation).
+    byte[] canonical = {0, 0, 0};
+    byte[] nonCanonical = {0, 0, 0x01, 0x00};
+    assertThatThrownBy(() -> VersionedAttestation.decode(nonCanonical))
+        .isInstanceOf(AttestationException.class)
+        .hasMessageContaining("non-canonical compact integer");
+    assertThatThrownBy(() -> VersionedAttestation.decode(canonical))
+        .isInstanceOf(AttestationException.class)
+        .hasMessageNotContaining("non-canonical");
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.cvmkms.kms.attestation.ratls.ScaleWriter;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.util.Arrays;

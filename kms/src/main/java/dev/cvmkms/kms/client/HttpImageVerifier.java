@@ -1,12 +1,13 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
-import dev.cvmkms.kms.auth.BootInfo;
 import dev.cvmkms.kms.config.OutboundClientConfig;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import dev.cvmkms.kms.upstream.Outcome;
 import dev.cvmkms.kms.upstream.Upstream;
 import dev.cvmkms.kms.upstream.UpstreamException;

@@ -1,4 +1,4 @@
-package dev.cvmkms.autheth.chain;
+package dev.cvmkms.autheth.config;
 
 import java.util.Locale;
 import java.util.Optional;

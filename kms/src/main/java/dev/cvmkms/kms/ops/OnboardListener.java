@@ -1,12 +1,10 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.ops;
 
-import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsVersion;
-import dev.cvmkms.kms.config.BodyLimits;
 import dev.cvmkms.kms.config.ListenerLimits;
-import dev.cvmkms.kms.ops.ListenerGuard;
 import dev.cvmkms.kms.rpc.Caller;
 import dev.cvmkms.kms.rpc.PrpcErrors;
+import dev.cvmkms.kms.rpc.PrpcMethod;
 import dev.cvmkms.kms.rpc.PrpcRoutes;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -20,7 +18,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,10 +63,10 @@ public final class OnboardListener {
       Vertx vertx,
       String host,
       int port,
-      OnboardService service,
-      BodyLimits limits,
+      List<PrpcMethod<?, ?>> methods,
+      Function<Caller, Future<?>> finish,
       MeterRegistry registry) {
-    return start(vertx, host, port, service, limits, ListenerLimits.defaults(), registry);
+    return start(vertx, host, port, methods, finish, ListenerLimits.defaults(), registry);
   }
 
   /** Starts listening; the page is read here, before the first request. */
@@ -74,13 +74,12 @@ public final class OnboardListener {
       Vertx vertx,
       String host,
       int port,
-      OnboardService service,
-      BodyLimits limits,
+      List<PrpcMethod<?, ?>> methods,
+      Function<Caller, Future<?>> finish,
       ListenerLimits listenerLimits,
       MeterRegistry registry) {
     String page = loadPage();
-    PrpcRoutes prpc =
-        new PrpcRoutes("Onboard.", service.methods(limits), registry, KmsVersion.version());
+    PrpcRoutes prpc = new PrpcRoutes("Onboard.", methods, registry, KmsVersion.version());
     prpc.warmUp();
     Router router = Router.router(vertx);
     router
@@ -101,8 +100,8 @@ public final class OnboardListener {
         .get("/finish")
         .handler(
             ctx ->
-                service
-                    .finish(Caller.of(ctx.request()), Empty.getDefaultInstance())
+                finish
+                    .apply(Caller.of(ctx.request()))
                     .onComplete(
                         ar ->
                             ctx.response()
@@ -160,13 +159,14 @@ public final class OnboardListener {
       Vertx vertx,
       String host,
       int port,
-      OnboardService service,
-      BodyLimits limits,
+      List<PrpcMethod<?, ?>> methods,
+      Function<Caller, Future<?>> finish,
+      Future<Void> finished,
       ListenerLimits listenerLimits,
       MeterRegistry registry)
       throws Exception {
     OnboardListener listener =
-        start(vertx, host, port, service, limits, listenerLimits, registry)
+        start(vertx, host, port, methods, finish, listenerLimits, registry)
             .toCompletionStage()
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
@@ -175,7 +175,7 @@ public final class OnboardListener {
         host,
         listener.port());
     try {
-      service.finished().toCompletionStage().toCompletableFuture().get();
+      finished.toCompletionStage().toCompletableFuture().get();
     } finally {
       listener
           .stop(Duration.ofSeconds(5))

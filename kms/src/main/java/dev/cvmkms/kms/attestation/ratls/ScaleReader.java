@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.keys.csr;
+package dev.cvmkms.kms.attestation.ratls;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;

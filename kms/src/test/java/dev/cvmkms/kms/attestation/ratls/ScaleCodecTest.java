@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.keys.csr;
+package dev.cvmkms.kms.attestation.ratls;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

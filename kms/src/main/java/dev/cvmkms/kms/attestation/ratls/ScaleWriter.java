@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.keys.csr;
+package dev.cvmkms.kms.attestation.ratls;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;

@@ -1,14 +1,15 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
-import dev.cvmkms.kms.auth.BootInfo;
+import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -44,7 +45,7 @@ class HttpImageVerifierTest {
   void start() throws Exception {
     reportData[0] = 7;
     attestation = guest.verifier().verify(guest.attestation(reportData), reportData, now);
-    boot = BootInfo.of(attestation.bootInfo(false, ""));
+    boot = attestation.bootInfo(false, "");
     server =
         await(
             vertx

@@ -1,13 +1,13 @@
-package dev.cvmkms.kms.auth;
+package dev.cvmkms.kms.attestation;
 
-import dev.cvmkms.kms.attestation.BootInfoFields;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * The facts about a booting CVM that the auth service decides on, as sent to {@code
  * /bootAuth/app|kms} (spec kms-protocol §7.2). Byte fields are lowercase hex without {@code 0x};
- * empty strings where the event is absent.
+ * empty strings where the event is absent. Made from a verified attestation ({@link
+ * VerifiedAttestation#bootInfo}); the auth package sends it as is.
  */
 public record BootInfo(
     String teeVariant,
@@ -21,6 +21,7 @@ public record BootInfo(
     String keyProviderInfo,
     String tcbStatus,
     List<String> advisoryIds) {
+  public static final String TEE_VARIANT_TDX = "dstack-tdx";
 
   public BootInfo {
     Objects.requireNonNull(teeVariant, "teeVariant");
@@ -34,22 +35,6 @@ public record BootInfo(
     Objects.requireNonNull(keyProviderInfo, "keyProviderInfo");
     Objects.requireNonNull(tcbStatus, "tcbStatus");
     advisoryIds = List.copyOf(advisoryIds);
-  }
-
-  /** From the attestation-derived fields (same names, same encoding). */
-  public static BootInfo of(BootInfoFields f) {
-    return new BootInfo(
-        f.teeVariant(),
-        f.mrAggregated(),
-        f.osImageHash(),
-        f.mrSystem(),
-        f.appId(),
-        f.composeHash(),
-        f.instanceId(),
-        f.deviceId(),
-        f.keyProviderInfo(),
-        f.tcbStatus(),
-        f.advisoryIds());
   }
 
   public BootInfo withOsImageHash(String hex) {

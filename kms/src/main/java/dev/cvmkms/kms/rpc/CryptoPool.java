@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.rpc;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.ops;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,6 +9,9 @@ import dev.cvmkms.kms.config.BodyLimits;
 import dev.cvmkms.kms.keys.FileKeyStore;
 import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
+import dev.cvmkms.kms.rpc.CryptoPool;
+import dev.cvmkms.kms.service.KmsAttestation;
+import dev.cvmkms.kms.service.OnboardService;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import java.net.URI;
@@ -54,14 +57,19 @@ class OnboardPageTest {
             crypto,
             store,
             new KeyBootstrap(Clock.systemUTC()),
-            new OnboardServiceTest.FakePolicy(),
+            new dev.cvmkms.kms.service.OnboardServiceTest.FakePolicy(),
             att,
             Optional.of(att::attestForCertificate),
             "page-test",
             Duration.ofSeconds(10));
     listener =
         OnboardListener.start(
-                vertx, "127.0.0.1", 0, service, BodyLimits.defaults(), new SimpleMeterRegistry())
+                vertx,
+                "127.0.0.1",
+                0,
+                service.methods(BodyLimits.defaults()),
+                caller -> service.finish(caller, com.google.protobuf.Empty.getDefaultInstance()),
+                new SimpleMeterRegistry())
             .toCompletionStage()
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);

@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.keys;
 
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
 import java.io.ByteArrayOutputStream;

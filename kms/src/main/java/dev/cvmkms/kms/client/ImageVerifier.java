@@ -1,8 +1,8 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.client;
 
 import dev.cvmkms.kms.KmsException;
+import dev.cvmkms.kms.attestation.BootInfo;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
-import dev.cvmkms.kms.auth.BootInfo;
 import io.vertx.core.Future;
 
 /**

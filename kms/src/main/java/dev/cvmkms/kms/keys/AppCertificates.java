@@ -1,9 +1,6 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.keys;
 
-import dev.cvmkms.kms.keys.CertExtensions;
-import dev.cvmkms.kms.keys.CertProfile;
 import dev.cvmkms.kms.keys.CertProfile.CustomExtension;
-import dev.cvmkms.kms.keys.CertificateIssuer;
 import dev.cvmkms.kms.keys.csr.CertConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivateKey;

@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.keys.csr;
+package dev.cvmkms.kms.attestation.ratls;
 
 /** Malformed or oversized SCALE input. The message says what and where; it never echoes input. */
 public final class ScaleException extends Exception {

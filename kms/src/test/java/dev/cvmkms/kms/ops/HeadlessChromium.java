@@ -1,4 +1,4 @@
-package dev.cvmkms.kms.service;
+package dev.cvmkms.kms.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

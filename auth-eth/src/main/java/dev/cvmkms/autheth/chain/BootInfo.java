@@ -1,4 +1,4 @@
-package dev.cvmkms.autheth.policy;
+package dev.cvmkms.autheth.chain;
 
 import java.util.List;
 
