@@ -133,7 +133,11 @@ class PccsClientTest {
     proxy.mode(FaultyPccs.Mode.THROTTLE).retryAfter("120");
     AttestationException e = failure(client(3_000, 10_000, 1 << 20));
     assertThat(e.getMessage()).contains("HTTP 429");
-    assertThat(proxy.hits(TCB)).isEqualTo(1);
+    // The 429 ended it: no attempt after it. An attempt that timed out or failed before an
+    // answer (a loaded machine can take the 3 s) is retried as it should be, so the TCB hits are
+    // bounded by those causes (over all collateral paths), not pinned to 1.
+    assertThat(calls("429")).isPositive();
+    assertThat((long) proxy.hits(TCB)).isBetween(1L, 1 + calls("timeout") + calls("error"));
   }
 
   @Test
