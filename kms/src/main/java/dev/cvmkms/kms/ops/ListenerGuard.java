@@ -209,9 +209,9 @@ public final class ListenerGuard {
     return (long) cuts.get(cause).count();
   }
 
-  // Under AcceptGate (KmsRuntime's Vert.x) the caps below never trip: the gate already counted
-  // this connection at accept, before TLS. They remain for a Vert.x built without the gate
-  // (ListenerGuardTest, HttpsListener's tests), where this handler is the only check.
+  // Under AcceptGate (KmsRuntime's Vert.x) the caps below are not the binding check: the gate
+  // counts each connection at accept, before TLS, with the same limits. They remain for a Vert.x
+  // built without the gate (ListenerGuardTest, HttpsListener's tests), where this is the only one.
   private void connected(HttpConnection connection) {
     SocketAddress remote = connection.remoteAddress();
     String host = remote == null || remote.hostAddress() == null ? "?" : remote.hostAddress();
