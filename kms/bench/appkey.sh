@@ -17,7 +17,8 @@
 #   --get-keys N    also time N calls of `kms/bin/kms get-keys` (JVM start included) against the
 #                   server after the load runs (and of `java -jar` of the baseline jar)
 #   --profile       record JFR (execution and allocation samples) on the server during the
-#                   keep-alive run at the largest count and add the stage profile to the report
+#                   runs at the largest count (both modes) and add the stage profiles to the report
+# With --profile, $KMS_BENCH_JFR_DIR (a directory) keeps the recordings for a closer look.
 # Server JVM flags: $KMS_BENCH_JVM_FLAGS, default "-XX:MaxRAM=1g -XX:+UseSerialGC": what JVM
 # ergonomics pick in a 2-vCPU, 1 GiB CVM (serial GC, max heap 1/4 of RAM = 256 MiB).
 set -euo pipefail
@@ -161,18 +162,20 @@ ka1_p50=""
 hs_largest=""
 rss_largest=0
 jfr=""
+hs_jfr=""
 for mode in keepalive handshake; do
   for c in $conns; do
     rss_file="$work/rss-$mode-$c"
     : >"$rss_file"
     sample_rss "$rss_file" &
     sampler=$!
-    if [ "$profile" = 1 ] && [ "$mode" = keepalive ] && [ "$c" = "$largest" ]; then
-      jfr="$work/getappkey.jfr"
-      jcmd "$pid" JFR.start name=bench settings=profile filename="$jfr" >/dev/null
+    if [ "$profile" = 1 ] && [ "$c" = "$largest" ]; then
+      [ "$mode" = keepalive ] && jfr="$work/getappkey.jfr" || hs_jfr="$work/getappkey-handshake.jfr"
+      jcmd "$pid" JFR.start name=bench settings=profile \
+        filename="$([ "$mode" = keepalive ] && echo "$jfr" || echo "$hs_jfr")" >/dev/null
     fi
     read -r m cc n errs rps p50 p99 max < <(load "$mode" "$c" "$duration")
-    if [ -n "$jfr" ] && [ "$mode" = keepalive ] && [ "$c" = "$largest" ]; then
+    if [ "$profile" = 1 ] && [ "$c" = "$largest" ]; then
       jcmd "$pid" JFR.stop name=bench >/dev/null
     fi
     kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=""
@@ -207,6 +210,12 @@ profile_md=""
 base_profile_md=""
 if [ -n "$jfr" ] && [ -f "$jfr" ]; then
   profile_md=$(python3 "$root/kms/bench/appkey/profile.py" "$jfr" 2>"$work/profile.err" || cat "$work/profile.err")
+  [ -z "${KMS_BENCH_JFR_DIR:-}" ] || cp "$jfr" "$KMS_BENCH_JFR_DIR/"
+fi
+hs_profile_md=""
+if [ -n "$hs_jfr" ] && [ -f "$hs_jfr" ]; then
+  hs_profile_md=$(python3 "$root/kms/bench/appkey/profile.py" "$hs_jfr" 2>"$work/profile.err" || cat "$work/profile.err")
+  [ -z "${KMS_BENCH_JFR_DIR:-}" ] || cp "$hs_jfr" "$KMS_BENCH_JFR_DIR/"
 fi
 
 # ---- 3. the same load against other code (optional), same flags, same run ----
@@ -364,9 +373,16 @@ during the run, each sample put in the stage its innermost recognised frame name
 ${profile_md}
 PROF
 fi)
+$(if [ -n "$hs_profile_md" ]; then cat <<PROF
+
+### Handshake mode, $largest clients (a new TLS connection per request)
+
+${hs_profile_md}
+PROF
+fi)
 $(if [ -n "$base_profile_md" ]; then cat <<PROF
 
-### The baseline code, same load
+### The baseline code, same load (keep-alive)
 
 ${base_profile_md}
 PROF

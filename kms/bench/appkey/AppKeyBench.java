@@ -85,6 +85,15 @@ public final class AppKeyBench {
               tmpCaKey,
               Instant.now());
       clients.add(context(root, key, cert));
+      if (mode.equals("export")) {
+        // for a generator outside this JVM (kms/bench/appkey/handshake.py): PEM certificate and key
+        Path dir = Path.of(args[5]);
+        Files.writeString(dir.resolve("c" + i + ".crt"), Pem.certificate(cert));
+        Files.writeString(dir.resolve("c" + i + ".key"), EcKeys.pkcs8Pem(key));
+      }
+    }
+    if (mode.equals("export")) {
+      return;
     }
 
     long deadline = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
@@ -134,49 +143,116 @@ public final class AppKeyBench {
     return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)] / 1e6;
   }
 
-  /** One HTTP/1.1 keep-alive connection per client: TLS once, quote verified on every request. */
+  /**
+   * One HTTP/1.1 keep-alive connection per client: TLS once, quote verified on every request. A
+   * plain blocking socket rather than java.net.http: the generator shares the server's cores, and
+   * HttpClient's machinery cost more CPU per request than the server's own HTTP work.
+   */
   private static long[] keepAlive(SSLContext ctx, int port, long deadline, AtomicLong errors) {
-    HttpClient http =
-        HttpClient.newBuilder().sslContext(ctx).version(HttpClient.Version.HTTP_1_1).build();
-    HttpRequest req =
-        HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + "/prpc/GetAppKey?json"))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(BODY))
-            .build();
+    byte[] request = request(false);
     LongList lat = new LongList();
-    while (System.nanoTime() < deadline) {
-      long t0 = System.nanoTime();
-      try {
-        HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200 || !r.body().contains("disk_crypt_key")) {
+    SSLSocket s = null;
+    InputStream in = null;
+    try {
+      while (System.nanoTime() < deadline) {
+        long t0 = System.nanoTime();
+        try {
+          if (s == null) {
+            s = open(ctx, port);
+            // one buffer per connection; a closed loop leaves it empty between responses
+            in = new java.io.BufferedInputStream(s.getInputStream(), 16_384);
+          }
+          OutputStream out = s.getOutputStream();
+          out.write(request);
+          out.flush();
+          Response r = Response.read(in);
+          if (r.status != 200 || !r.body.contains("disk_crypt_key")) {
+            errors.incrementAndGet();
+            continue;
+          }
+        } catch (Exception e) {
           errors.incrementAndGet();
+          close(s);
+          s = null;
           continue;
         }
-      } catch (Exception e) {
-        errors.incrementAndGet();
-        continue;
+        lat.add(System.nanoTime() - t0);
       }
-      lat.add(System.nanoTime() - t0);
+    } finally {
+      close(s);
     }
     return lat.toArray();
   }
 
+  private static SSLSocket open(SSLContext ctx, int port) throws java.io.IOException {
+    SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port);
+    s.setSoTimeout(30_000);
+    s.setTcpNoDelay(true); // else Nagle + delayed ACK add ~40 ms to the first request bytes
+    s.setEnabledProtocols(new String[] {"TLSv1.3"});
+    return s;
+  }
+
+  private static void close(SSLSocket s) {
+    if (s != null) {
+      try {
+        s.close();
+      } catch (java.io.IOException ignored) {
+        // the connection is discarded either way
+      }
+    }
+  }
+
+  private static byte[] request(boolean close) {
+    return ("POST /prpc/GetAppKey?json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
+            + (close ? "\r\nConnection: close" : "")
+            + "\r\nContent-Length: "
+            + BODY.length()
+            + "\r\n\r\n"
+            + BODY)
+        .getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /** An HTTP/1.1 response with a Content-Length body, read byte-exactly off a kept connection. */
+  private record Response(int status, String body) {
+    static Response read(InputStream in) throws java.io.IOException {
+      StringBuilder head = new StringBuilder(256);
+      int b;
+      while (!(head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n"))) {
+        if ((b = in.read()) < 0) {
+          throw new java.io.EOFException("connection closed in the response head");
+        }
+        if (head.length() > 16_384) {
+          throw new java.io.IOException("response head too long");
+        }
+        head.append((char) b);
+      }
+      String[] lines = head.toString().split("\r\n");
+      int status = Integer.parseInt(lines[0].split(" ")[1]);
+      int length = -1;
+      for (String line : lines) {
+        int colon = line.indexOf(':');
+        if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("content-length")) {
+          length = Integer.parseInt(line.substring(colon + 1).trim());
+        }
+      }
+      if (length < 0 || length > 1 << 20) {
+        throw new java.io.IOException("no usable Content-Length");
+      }
+      byte[] body = in.readNBytes(length);
+      if (body.length != length) {
+        throw new java.io.EOFException("connection closed in the body");
+      }
+      return new Response(status, new String(body, StandardCharsets.UTF_8));
+    }
+  }
+
   /** A new TLS connection (full handshake with the client certificate) for every request. */
   private static long[] handshakes(SSLContext ctx, int port, long deadline, AtomicLong errors) {
-    byte[] request =
-        ("POST /prpc/GetAppKey?json HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json"
-                + "\r\nConnection: close\r\nContent-Length: "
-                + BODY.length()
-                + "\r\n\r\n"
-                + BODY)
-            .getBytes(StandardCharsets.US_ASCII);
+    byte[] request = request(true);
     LongList lat = new LongList();
     while (System.nanoTime() < deadline) {
       long t0 = System.nanoTime();
-      try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
-        s.setSoTimeout(30_000);
-        s.setTcpNoDelay(true); // else Nagle + delayed ACK add ~40 ms to the first request bytes
-        s.setEnabledProtocols(new String[] {"TLSv1.3"});
+      try (SSLSocket s = open(ctx, port)) {
         OutputStream out = s.getOutputStream();
         out.write(request);
         out.flush();

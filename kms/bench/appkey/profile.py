@@ -77,6 +77,28 @@ def main():
         a = 100 * alloc[k] / total_alloc if total_alloc else 0
         print(f"| {k} | {cpu[k]} | {100 * cpu[k] / n:.1f} | {a:.1f} |")
     print(f"| total | {n} | 100 | 100 ({total_alloc / 1e6:.0f} MB sampled weight) |")
+    collections_, paused_ms = gc_pauses(jfr)
+    seconds = duration_s(jfr)
+    if seconds:
+        print()
+        print(f"Not in the samples above (they cover Java threads): {collections_} collections "
+              f"paused the server for {paused_ms:.0f} ms in the recording's {seconds} s "
+              f"({100 * paused_ms / (1000 * seconds):.1f} % of one core).")
+
+
+def gc_pauses(jfr):
+    txt = subprocess.run(["jfr", "print", "--events", "jdk.GarbageCollection", jfr],
+                         capture_output=True, text=True, check=True).stdout
+    unit = {"s": 1000.0, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
+    pauses = [float(v) * unit.get(u, 1.0)
+              for v, u in re.findall(r"sumOfPauses = ([\d.]+) (s|ms|us|ns)", txt)]
+    return len(pauses), sum(pauses)
+
+
+def duration_s(jfr):
+    txt = subprocess.run(["jfr", "summary", jfr], capture_output=True, text=True, check=True).stdout
+    m = re.search(r"Duration: (\d+) s", txt)
+    return int(m.group(1)) if m else 0
 
 
 if __name__ == "__main__":

@@ -98,13 +98,15 @@ public final class AttestationVerifier {
           Reason.REPORT_DATA_MISMATCH, "report data does not bind the certificate's key");
     }
     TdxQuote quote = TdxQuote.parse(att.quote());
-    CollateralSource.Key claimed = CollateralSource.Key.of(quote);
-    Optional<Collateral> hit = collateral.cached(claimed);
+    // The platform's chain, verified to the trust anchor once and remembered by its text: the
+    // common case (a known platform) parses no certificate here. An unverifiable chain fails now.
+    CollateralSource.Key key = dcap.collateralKey(quote);
+    Optional<Collateral> hit = collateral.cached(key);
     if (hit.isPresent()) {
-      return new Prepared(quote, claimed, finish(att, quote, hit.get(), now));
+      return new Prepared(quote, key, finish(att, quote, hit.get(), now));
     }
-    // A miss costs an upstream call: only for a chain that reaches our trust anchor.
-    CollateralSource.Key key = PckChainCheck.requireAnchored(quote, dcap.trustAnchor(), now);
+    // A miss costs an upstream call: only for a chain that is also within its validity now.
+    PckChainCheck.requireAnchored(quote, dcap.trustAnchor(), now);
     return new Prepared(quote, key, null);
   }
 
