@@ -306,8 +306,13 @@ public final class KmsConfigLoader {
     Duration idle = t.duration("idle_expiry", d.idleExpiry());
     List<String> proxies = t.stringList("trusted_proxies", d.trustedProxies());
     String header = t.string("forwarded_header", d.forwardedHeader());
+    RateLimitConfig.Rate ceiling =
+        new RateLimitConfig.Rate(
+            t.integer("address_rate", d.addressCeiling().perSecond()),
+            t.integer("address_burst", d.addressCeiling().burst()));
     t.finish();
-    return new RateLimitConfig(enabled, defaults, perMethod, maxClients, idle, proxies, header);
+    return new RateLimitConfig(
+        enabled, defaults, perMethod, maxClients, idle, proxies, header, ceiling);
   }
 
   private static ListenerLimits readLimits(ConfigTable t) {

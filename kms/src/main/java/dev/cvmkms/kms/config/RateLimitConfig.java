@@ -23,6 +23,10 @@ import java.util.TreeSet;
  *     ({@code trusted_proxies})
  * @param forwardedHeader header naming the original client, right-most untrusted entry wins ({@code
  *     forwarded_header})
+ * @param addressCeiling a second bucket per remote address that every certificate-keyed request
+ *     also draws from ({@code address_rate}, {@code address_burst}): the app id is read before the
+ *     attestation is verified and the temp CA key is public, so minting certificates with fresh app
+ *     ids must not buy an address more than this
  */
 public record RateLimitConfig(
     boolean enabled,
@@ -31,7 +35,8 @@ public record RateLimitConfig(
     int maxClients,
     Duration idleExpiry,
     List<String> trustedProxies,
-    String forwardedHeader) {
+    String forwardedHeader,
+    Rate addressCeiling) {
 
   /**
    * A token bucket: {@code perSecond} tokens added each second up to {@code burst}.
@@ -56,6 +61,10 @@ public record RateLimitConfig(
   }
 
   public static final Rate DEFAULT_RATE = new Rate(50, 100);
+
+  /** Ten apps' worth of the default per address: room for a host's CVMs behind one NAT. */
+  public static final Rate DEFAULT_ADDRESS_CEILING = new Rate(500, 1000);
+
   public static final int DEFAULT_MAX_CLIENTS = 100_000;
   public static final Duration DEFAULT_IDLE_EXPIRY = Duration.ofMinutes(10);
   public static final String DEFAULT_FORWARDED_HEADER = "X-Forwarded-For";
@@ -79,7 +88,13 @@ public record RateLimitConfig(
     perMethod = Map.copyOf(perMethod);
     Checks.intRange("rate_limit.max_clients", maxClients, 16, 10_000_000);
     Checks.range("rate_limit.idle_expiry", idleExpiry, Duration.ofSeconds(1), Duration.ofDays(1));
+    Checks.present("rate_limit.address_rate", addressCeiling);
+    Checks.intRange("rate_limit.address_rate", addressCeiling.perSecond(), 1, Rate.MAX);
+    Checks.intRange("rate_limit.address_burst", addressCeiling.burst(), 1, Rate.MAX);
     Duration slowest = defaults.refillTime();
+    if (slowest.compareTo(addressCeiling.refillTime()) < 0) {
+      slowest = addressCeiling.refillTime();
+    }
     for (Rate r : perMethod.values()) {
       slowest = slowest.compareTo(r.refillTime()) < 0 ? r.refillTime() : slowest;
     }
@@ -118,7 +133,8 @@ public record RateLimitConfig(
         DEFAULT_MAX_CLIENTS,
         DEFAULT_IDLE_EXPIRY,
         List.of(),
-        DEFAULT_FORWARDED_HEADER);
+        DEFAULT_FORWARDED_HEADER,
+        DEFAULT_ADDRESS_CEILING);
   }
 
   /** The rate of {@code method} (bare name); unknown methods get the default. */

@@ -30,11 +30,32 @@ public final class ClientKey {
     this.forwardedHeader = config.forwardedHeader();
   }
 
-  public String of(HttpServerRequest request) {
-    String app = appId(request.connection());
-    if (app != null) {
-      return app;
+  /**
+   * Who a request counts against.
+   *
+   * @param bucket the client's key: {@code app:<hex>} or {@code ip:<address>}
+   * @param address {@code ip:<address>} of the request, the same resolution as for a client without
+   *     a certificate (for the per-address ceiling)
+   */
+  public record Id(String bucket, String address) {
+    /** Keyed by a certificate's (not yet verified) app id. */
+    public boolean certificate() {
+      return bucket.startsWith("app:");
     }
+  }
+
+  /** The client's key alone ({@link Id#bucket()}). */
+  public String of(HttpServerRequest request) {
+    return idOf(request).bucket();
+  }
+
+  public Id idOf(HttpServerRequest request) {
+    String address = address(request);
+    String app = appId(request.connection());
+    return new Id(app != null ? app : address, address);
+  }
+
+  private String address(HttpServerRequest request) {
     SocketAddress remote = request.remoteAddress();
     String host = remote == null ? null : remote.hostAddress();
     if (host == null) {

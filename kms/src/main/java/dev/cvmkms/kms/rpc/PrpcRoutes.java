@@ -178,7 +178,7 @@ public final class PrpcRoutes {
       ctx.response().putHeader("X-App-Version", versionHeader);
     }
     if (limiter != null) {
-      java.time.Duration wait = limiter.tryAcquire(name, clientKey.of(request));
+      java.time.Duration wait = limiter.tryAcquire(name, clientKey.idOf(request));
       if (!wait.isZero()) {
         PrpcMethod<?, ?> known = methods.get(name);
         exchange.rateLimited(wait, known == null ? 0 : known.bodyLimit());

@@ -26,6 +26,9 @@ import java.util.function.LongSupplier;
 public final class RateLimiter {
   private record Key(String group, String client) {}
 
+  /** Group of the per-address ceiling buckets; method groups are method names or "". */
+  private static final String ADDRESS_GROUP = "@address";
+
   private final RateLimitConfig config;
   private final TimeMeter time;
   private final Cache<Key, Bucket> buckets;
@@ -82,6 +85,29 @@ public final class RateLimiter {
     if (probe.isConsumed()) {
       return Duration.ZERO;
     }
+    return Duration.ofNanos(Math.max(1, probe.getNanosToWaitForRefill()));
+  }
+
+  /**
+   * Takes one token for a request: from its client's bucket and, for a client keyed by a
+   * certificate's app id, also from its address's ceiling bucket ({@code address_rate}/{@code
+   * address_burst}), so certificates minted with fresh app ids cannot multiply an address's rate.
+   *
+   * @return {@link Duration#ZERO} when allowed, else how long until both buckets have a token
+   */
+  public Duration tryAcquire(String method, ClientKey.Id client) {
+    Duration own = tryAcquire(method, client.bucket());
+    if (!own.isZero() || !client.certificate() || !config.enabled()) {
+      return own;
+    }
+    Bucket ceiling =
+        buckets.get(
+            new Key(ADDRESS_GROUP, client.address()), k -> newBucket(config.addressCeiling()));
+    ConsumptionProbe probe = ceiling.tryConsumeAndReturnRemaining(1);
+    if (probe.isConsumed()) {
+      return Duration.ZERO;
+    }
+    // the client's token is spent either way: a refused request still cost a parse and a lookup
     return Duration.ofNanos(Math.max(1, probe.getNanosToWaitForRefill()));
   }
 

@@ -49,7 +49,8 @@ class PrpcRateLimitTest {
                 1000,
                 Duration.ofMinutes(1),
                 trustedProxies,
-                "X-Forwarded-For"),
+                "X-Forwarded-For",
+                RateLimitConfig.DEFAULT_ADDRESS_CEILING),
             now::get);
     PrpcMethod<?, ?> meta =
         PrpcMethod.of(

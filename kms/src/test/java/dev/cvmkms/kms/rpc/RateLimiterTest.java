@@ -17,7 +17,14 @@ class RateLimiterTest {
   private RateLimiter limiter(Rate rate, Map<String, Rate> perMethod, int maxClients) {
     return new RateLimiter(
         new RateLimitConfig(
-            true, rate, perMethod, maxClients, Duration.ofMinutes(1), List.of(), "X-Forwarded-For"),
+            true,
+            rate,
+            perMethod,
+            maxClients,
+            Duration.ofMinutes(1),
+            List.of(),
+            "X-Forwarded-For",
+            RateLimitConfig.DEFAULT_ADDRESS_CEILING),
         now::get);
   }
 
@@ -64,7 +71,14 @@ class RateLimiterTest {
     RateLimiter l =
         new RateLimiter(
             new RateLimitConfig(
-                false, new Rate(1, 1), Map.of(), 16, Duration.ofMinutes(1), List.of(), "X-F"),
+                false,
+                new Rate(1, 1),
+                Map.of(),
+                16,
+                Duration.ofMinutes(1),
+                List.of(),
+                "X-F",
+                RateLimitConfig.DEFAULT_ADDRESS_CEILING),
             now::get);
     for (int i = 0; i < 100; i++) {
       assertThat(l.tryAcquire("GetMeta", "ip:a")).isZero();
