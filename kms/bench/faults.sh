@@ -53,7 +53,10 @@ L = []
 L.append("# Fault rows: retry storm, distinct clients, slowloris (kms/bench/faults.sh)\n")
 L.append("Measured %s on %s CPUs, loopback; `kms dev` under `prlimit --nofile=1024`, header deadline 10 s, body deadline 15 s, rate limit 50/s burst 100, at most 20,000 buckets. Load generator (Python asyncio) and KMS share the CPUs, so only ratios within one run are meaningful. Load average at the end: %s (shared machine).\n" % (datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"), cpus, load))
 L.append("## Retry storm (row 7)\n")
-L.append("A client that halves its delay after every 429 (from 127.0.0.1) against a polite client at 20 req/s (127.0.0.2), %d s each, unloaded then loaded in the same run.\n" % storm["seconds"])
+txt = "A client that halves its delay after every 429 (from 127.0.0.1) against a polite client at 20 req/s (127.0.0.2), %d s each, unloaded then loaded in the same run, after a 5 s warm-up of both." % storm["seconds"]
+if storm.get("pinned"):
+    txt += (" For the whole row the storm generator runs on CPU %s and the KMS (all its threads) and the polite client on CPU %s, so the generator's own work does not take the server's CPU: the ratio measures what refusing the storm costs the server." % (",".join(map(str, storm["storm_cpus"])), ",".join(map(str, storm["kms_cpus"]))))
+L.append(txt + "\n")
 L.append("| | value |\n|---|---|")
 r = lambda x: "n/a" if x is None else "%.1f" % x
 L.append("| polite p50 / p99 unloaded (ms) | %s / %s |" % (r(storm["polite_unloaded_p50_ms"]), r(storm["polite_unloaded_p99_ms"])))
