@@ -77,6 +77,9 @@ class ImagesIT {
       kms = Services.kmsDev(volume, kmsPort, authPort);
       kms.start();
       assertThat(Services.health(kms)).isEqualTo("healthy");
+      // BoringSSL's native library loads in the image (jlink runtime, non-root user, its /tmp):
+      // [rpc.tls] engine = "auto" would otherwise fall back to the JDK's TLS with a warning.
+      assertThat(kms.getLogs()).contains("(tls boringssl,");
       byte[] rootCa = rootCa(kms);
       HttpClient https = Http.trusting(rootCa);
       String kmsUrl = "https://localhost:" + kmsPort;

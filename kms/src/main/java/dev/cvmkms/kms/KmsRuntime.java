@@ -204,7 +204,8 @@ public final class KmsRuntime {
                 config.rpc().tls().mutual().mandatory(),
                 router,
                 new ListenerGuard(
-                    vertx, "rpc", config.limits(), path -> path.startsWith("/prpc/"), registry))
+                    vertx, "rpc", config.limits(), path -> path.startsWith("/prpc/"), registry),
+                config.rpc().tls().engine())
             .toCompletionStage()
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS);
@@ -228,11 +229,15 @@ public final class KmsRuntime {
         .forEach(setting -> LOG.warn("INSECURE setting in effect: {}", setting));
     prpc.methodNames().forEach(m -> LOG.info("serving /prpc/{}", m));
     LOG.info(
-        "kms {} ready on https://{}:{} in {} ms (auth {}, cert_dir {}, audit log {})",
+        "kms {} ready on https://{}:{} in {} ms (tls {}, auth {}, cert_dir {}, audit log {})",
         KmsVersion.version(),
         config.rpc().address(),
         listener.port(),
         (System.nanoTime() - t0) / 1_000_000,
+        config.rpc().tls().engine() == dev.cvmkms.kms.config.TlsEngine.JDK
+                || !HttpsListener.openSslAvailable()
+            ? "jdk"
+            : "boringssl",
         config.authApi().type(),
         config.certDir(),
         config.auditLog());

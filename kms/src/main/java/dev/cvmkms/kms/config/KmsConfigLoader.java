@@ -235,6 +235,7 @@ public final class KmsConfigLoader {
             mutualT.path("ca_certs", Path.of("/etc/kms/certs/tmp-ca.crt")),
             mutualT.bool("mandatory", false));
     mutualT.finish();
+    TlsEngine engine = TlsEngine.of("rpc.tls.engine", tlsT.string("engine", "auto"));
     tlsT.finish();
 
     ConfigTable limitsT = t.table("body_limits");
@@ -250,7 +251,10 @@ public final class KmsConfigLoader {
 
     t.finish();
     return new RpcConfig(
-        address, port, new TlsConfig(key, certs, mutual), new BodyLimits(defaultLimit, perMethod));
+        address,
+        port,
+        new TlsConfig(key, certs, mutual, engine),
+        new BodyLimits(defaultLimit, perMethod));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.ops;
 
+import dev.cvmkms.kms.config.TlsEngine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -8,6 +9,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.core.net.OpenSSLEngineOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.ext.web.Router;
@@ -75,6 +77,7 @@ public final class HttpsListener {
     return start(vertx, host, port, tls, clientAuthMandatory, router, guard);
   }
 
+  /** On the default TLS engine ({@link TlsEngine#AUTO}). */
   public static Future<HttpsListener> start(
       Vertx vertx,
       String host,
@@ -83,6 +86,18 @@ public final class HttpsListener {
       boolean clientAuthMandatory,
       Router router,
       ListenerGuard guard) {
+    return start(vertx, host, port, tls, clientAuthMandatory, router, guard, TlsEngine.AUTO);
+  }
+
+  public static Future<HttpsListener> start(
+      Vertx vertx,
+      String host,
+      int port,
+      TlsIdentity tls,
+      boolean clientAuthMandatory,
+      Router router,
+      ListenerGuard guard,
+      TlsEngine engine) {
     HttpServerOptions options =
         new HttpServerOptions()
             .setHost(host)
@@ -97,6 +112,7 @@ public final class HttpsListener {
             .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(tls.clientCaPem())))
             .setClientAuth(clientAuthMandatory ? ClientAuth.REQUIRED : ClientAuth.REQUEST)
             .setCompressionSupported(false);
+    useEngine(options, engine);
     guard.apply(options);
     DrainState state = new DrainState();
     guard.mount(router);
@@ -105,6 +121,41 @@ public final class HttpsListener {
         .listen(guard.install(vertx.createHttpServer(options)).requestHandler(router))
         .map(server -> new HttpsListener(server, state));
   }
+
+  /** Whether BoringSSL (netty-tcnative) loaded in this process; checked once. */
+  public static boolean openSslAvailable() {
+    return OpenSSLEngineOptions.isAvailable();
+  }
+
+  private static void useEngine(HttpServerOptions options, TlsEngine engine) {
+    boolean openssl =
+        switch (engine) {
+          case JDK -> false;
+          case OPENSSL -> {
+            if (!openSslAvailable()) {
+              throw new IllegalStateException(
+                  "rpc.tls.engine = \"openssl\" but BoringSSL (netty-tcnative) did not load on this"
+                      + " platform; set it to \"auto\" or \"jdk\"");
+            }
+            yield true;
+          }
+          case AUTO -> {
+            if (!openSslAvailable() && WARNED.compareAndSet(false, true)) {
+              LOG.warn(
+                  "TLS on the JDK's implementation: BoringSSL (netty-tcnative) did not load on this"
+                      + " platform; full handshakes cost about three times the CPU");
+            }
+            yield openSslAvailable();
+          }
+        };
+    if (openssl) {
+      // Session tickets stay on (BoringSSL's default keys): a resumed session keeps the peer's
+      // certificate, and every request re-verifies the attestation in it anyway.
+      options.setSslEngineOptions(new OpenSSLEngineOptions());
+    }
+  }
+
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
 
   /**
    * While draining, every HTTP/1.x response (also of requests already in flight) says {@code

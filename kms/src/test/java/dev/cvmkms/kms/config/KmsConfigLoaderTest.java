@@ -165,6 +165,39 @@ class KmsConfigLoaderTest {
   }
 
   @Test
+  void tlsEngine_autoByDefault_setByKeyOrEnvironment_andAnUnknownOneRefusedNamingTheKey() {
+    assertThat(KmsConfigLoader.defaults(NO_ENV).rpc().tls().engine()).isEqualTo(TlsEngine.AUTO);
+    assertThat(
+            KmsConfigLoader.parse(
+                    """
+                    [rpc.tls]
+                    engine = "jdk"
+                    """,
+                    NO_ENV)
+                .rpc()
+                .tls()
+                .engine())
+        .isEqualTo(TlsEngine.JDK);
+    assertThat(
+            KmsConfigLoader.parse("", Map.of("KMS__RPC__TLS__ENGINE", "openssl"))
+                .rpc()
+                .tls()
+                .engine())
+        .isEqualTo(TlsEngine.OPENSSL);
+    assertThatThrownBy(
+            () ->
+                KmsConfigLoader.parse(
+                    """
+                    [rpc.tls]
+                    engine = "gnutls"
+                    """,
+                    NO_ENV))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("rpc.tls.engine")
+        .hasMessageContaining("\"auto\", \"openssl\" or \"jdk\"");
+  }
+
+  @Test
   void auditLog_defaultsNextToCertDir_orComesFromCoreAudit() {
     KmsConfig defaults =
         KmsConfigLoader.parse(
