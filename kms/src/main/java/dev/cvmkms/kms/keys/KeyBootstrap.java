@@ -68,6 +68,29 @@ public final class KeyBootstrap {
     return fromKeys(tmpCa, rootCa, EcKeys.generateP256(random), k256Scalar, domain, rpcAttester);
   }
 
+  /**
+   * {@link #fromReceivedKeys(String, String, byte[], String, Optional)} from a source whose root CA
+   * certificate has the key {@code sourceRoot}: the received root key must be that key, checked
+   * before any certificate is made (a source cannot hand over keys other than those it serves).
+   *
+   * @throws IllegalArgumentException if a received key does not parse or the root key differs
+   */
+  public RootKeys fromReceivedKeys(
+      String tmpCaKeyPem,
+      String rootCaKeyPem,
+      byte[] k256Scalar,
+      String domain,
+      Optional<KeyAttester> rpcAttester,
+      java.security.PublicKey sourceRoot)
+      throws IOException {
+    KeyPair rootCa = parseReceived(rootCaKeyPem, "ca_key");
+    if (!EcKeys.samePublicKey(rootCa.getPublic(), sourceRoot)) {
+      throw new IllegalArgumentException(
+          "received ca_key does not match the source's root CA certificate");
+    }
+    return fromReceivedKeys(tmpCaKeyPem, rootCaKeyPem, k256Scalar, domain, rpcAttester);
+  }
+
   /** Certificates for existing keys: self-signed temp and root CA, RPC leaf under the root. */
   public RootKeys fromKeys(
       KeyPair tmpCaKey,

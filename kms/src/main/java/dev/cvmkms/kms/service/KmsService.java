@@ -12,7 +12,7 @@ import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
-import dev.cvmkms.kms.keys.AppCertificates;
+import dev.cvmkms.kms.keys.AppCertChain;
 import dev.cvmkms.kms.keys.AppInfoExtension;
 import dev.cvmkms.kms.keys.Pem;
 import dev.cvmkms.kms.keys.RootKeys;
@@ -39,10 +39,7 @@ import dev.cvmkms.kms.proto.SignCertResponse;
 import dev.cvmkms.kms.rpc.Caller;
 import io.vertx.core.Future;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.security.cert.X509Certificate;
 import java.security.interfaces.ECPrivateKey;
-import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -351,17 +348,6 @@ public final class KmsService {
 
   private static SignCertResponse signedChain(
       KeyRelease r, VerifiedCsr verified, AuthorizedBoot boot) {
-    RootKeys keys = r.keys();
-    Instant now = r.clock().instant();
-    byte[] appId = boot.appId();
-    KeyPair appCaKey = KeyDerivation.appCaKeyPair(rootCaKey(keys), appId);
-    X509Certificate appCa =
-        AppCertificates.appCa(
-            appCaKey.getPublic(),
-            appId,
-            keys.rootCaCertificate(),
-            keys.secretRootCaKeyPair().getPrivate(),
-            now);
     CertConfig config = verified.csr().config();
     VerifiedAttestation att = verified.attestation();
     // As dstack's sign_csr: app info with the runtime RTMR3 and the embedded vm_config.
@@ -371,26 +357,21 @@ public final class KmsService {
             : Optional.empty();
     Optional<byte[]> quote =
         config.extQuote() ? Optional.of(att.attestation().stripped().encode()) : Optional.empty();
-    X509Certificate leaf;
     try {
-      leaf =
-          AppCertificates.leaf(
-              verified.csr().pubkey(),
-              config,
-              appId,
-              appInfo,
-              quote,
-              appCa,
-              appCaKey.getPrivate(),
-              now);
+      return SignCertResponse.newBuilder()
+          .addAllCertificateChain(
+              AppCertChain.issue(
+                  r.keys(),
+                  boot.appId(),
+                  verified.csr().pubkey(),
+                  config,
+                  appInfo,
+                  quote,
+                  r.clock().instant()))
+          .build();
     } catch (IllegalArgumentException e) {
       throw KmsException.invalid("Failed to sign certificate: " + e.getMessage());
     }
-    return SignCertResponse.newBuilder()
-        .addCertificateChain(Pem.certificate(leaf))
-        .addCertificateChain(Pem.certificate(appCa))
-        .addCertificateChain(keys.rootCaCertPem())
-        .build();
   }
 
   private static ECPrivateKey rootCaKey(RootKeys keys) {

@@ -17,7 +17,6 @@ import dev.cvmkms.kms.client.ServerAttestationPolicy;
 import dev.cvmkms.kms.config.BodyLimits;
 import dev.cvmkms.kms.keys.BootstrapInfo;
 import dev.cvmkms.kms.keys.Domains;
-import dev.cvmkms.kms.keys.EcKeys;
 import dev.cvmkms.kms.keys.KeyAttester;
 import dev.cvmkms.kms.keys.KeyBootstrap;
 import dev.cvmkms.kms.keys.KeyStore;
@@ -257,16 +256,12 @@ public final class OnboardService {
               received.getCaKey(),
               received.getK256Key().toByteArray(),
               domain,
-              rpcCertAttester);
+              rpcCertAttester,
+              sourceRoot.getPublicKey());
     } catch (IllegalArgumentException e) {
       throw new KmsException(
           KmsException.Kind.UPSTREAM_UNAVAILABLE,
           "the source KMS sent unusable keys: " + e.getMessage());
-    }
-    if (!EcKeys.samePublicKey(keys.rootCaPublicKey(), sourceRoot.getPublicKey())) {
-      throw new KmsException(
-          KmsException.Kind.UPSTREAM_UNAVAILABLE,
-          "the root CA key the source KMS sent does not match its root CA certificate");
     }
     store.save(keys);
     LOG.info(

@@ -99,6 +99,32 @@ class KeyBootstrapTest {
   }
 
   @Test
+  void fromReceivedKeys_fromASource_refusesARootKeyOtherThanItsCertificates() throws Exception {
+    RootKeys source = TestKeys.unattested();
+    RootKeys other = bootstrap.generate("other.example.com", Optional.empty());
+    RootKeys replica =
+        bootstrap.fromReceivedKeys(
+            source.secretTmpCaKeyPem(),
+            source.secretRootCaKeyPem(),
+            source.secretK256Scalar(),
+            "kms2.example.com",
+            Optional.empty(),
+            source.rootCaPublicKey());
+    assertThat(replica.rootCaSpkiDer()).isEqualTo(source.rootCaSpkiDer());
+    assertThatThrownBy(
+            () ->
+                bootstrap.fromReceivedKeys(
+                    source.secretTmpCaKeyPem(),
+                    other.secretRootCaKeyPem(),
+                    source.secretK256Scalar(),
+                    "kms2.example.com",
+                    Optional.empty(),
+                    source.rootCaPublicKey()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("received ca_key does not match the source's root CA certificate");
+  }
+
+  @Test
   void fromReceivedKeys_namesTheBadField() {
     RootKeys source = TestKeys.unattested();
     assertThatThrownBy(
