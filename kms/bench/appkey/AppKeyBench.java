@@ -4,7 +4,7 @@ import dev.cvmkms.kms.keys.CertExtensions;
 import dev.cvmkms.kms.keys.CertProfile;
 import dev.cvmkms.kms.keys.CertificateIssuer;
 import dev.cvmkms.kms.keys.EcKeys;
-import dev.cvmkms.kms.keys.Pem;
+import dev.cvmkms.kms.encoding.Pem;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -11,7 +11,7 @@ import dev.cvmkms.kms.client.RaTlsKmsClient;
 import dev.cvmkms.kms.client.ServerAttestationPolicy;
 import dev.cvmkms.kms.config.AttestationConfig;
 import dev.cvmkms.kms.config.PccsConfig;
-import dev.cvmkms.kms.keys.Pem;
+import dev.cvmkms.kms.encoding.Pem;
 import dev.cvmkms.kms.proto.AppKeyResponse;
 import dev.cvmkms.kms.proto.GetAppKeyRequest;
 import dev.cvmkms.kms.rpc.CryptoPool;

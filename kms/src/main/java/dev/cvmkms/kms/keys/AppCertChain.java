@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.keys;
 
+import dev.cvmkms.kms.encoding.Pem;
 import dev.cvmkms.kms.keys.csr.CertConfig;
 import dev.cvmkms.kms.keys.derivation.KeyDerivation;
 import java.security.KeyPair;

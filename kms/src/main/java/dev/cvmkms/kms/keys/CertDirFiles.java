@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.keys;
 
+import dev.cvmkms.kms.encoding.Pem;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;

@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.keys;
 
+import dev.cvmkms.kms.encoding.Pem;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.util.Objects;

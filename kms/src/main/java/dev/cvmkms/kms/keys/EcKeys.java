@@ -1,5 +1,6 @@
 package dev.cvmkms.kms.keys;
 
+import dev.cvmkms.kms.encoding.Pem;
 import dev.cvmkms.kms.keys.derivation.P256Keys;
 import dev.cvmkms.kms.keys.derivation.Secp256k1;
 import java.io.IOException;

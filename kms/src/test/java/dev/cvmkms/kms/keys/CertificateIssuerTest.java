@@ -2,6 +2,7 @@ package dev.cvmkms.kms.keys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cvmkms.kms.encoding.Pem;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;

@@ -2,6 +2,7 @@ package dev.cvmkms.kms.keys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cvmkms.kms.encoding.Pem;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyFactory;

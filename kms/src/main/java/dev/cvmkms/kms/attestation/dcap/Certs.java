@@ -2,15 +2,13 @@ package dev.cvmkms.kms.attestation.dcap;
 
 import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
+import dev.cvmkms.kms.encoding.Pem;
 import java.io.ByteArrayInputStream;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -34,30 +32,27 @@ public final class Certs {
     }
   }
 
-  /** Parses a PEM bundle; at least one certificate. */
+  /** Certificates in a chain at most (real PCK chains and issuer chains have 2 or 3). */
+  private static final int MAX_CHAIN = 8;
+
+  /**
+   * Parses a PEM bundle (the one PEM reader, {@link Pem}): 1 to {@value #MAX_CHAIN} certificates,
+   * nothing but whitespace or NUL terminators between them.
+   */
   public static List<X509Certificate> parsePemChain(String pem, String what) {
     if (pem == null || pem.isBlank()) {
       throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": empty certificate chain");
     }
     try {
-      Collection<? extends java.security.cert.Certificate> all =
-          factory()
-              .generateCertificates(
-                  new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)));
-      List<X509Certificate> out = new ArrayList<>();
-      for (var c : all) {
-        out.add((X509Certificate) c);
-      }
-      if (out.isEmpty() || out.size() > 8) {
-        throw new AttestationException(
-            Reason.UNTRUSTED_CHAIN, what + ": " + out.size() + " certificates");
-      }
-      return out;
-    } catch (CertificateException | RuntimeException e) {
-      if (e instanceof AttestationException ae) {
-        throw ae;
-      }
-      throw new AttestationException(Reason.UNTRUSTED_CHAIN, what + ": unparsable PEM chain");
+      return Pem.parseCertificates(pem, MAX_CHAIN);
+    } catch (IllegalArgumentException e) {
+      String msg = e.getMessage();
+      throw new AttestationException(
+          Reason.UNTRUSTED_CHAIN,
+          what
+              + (msg != null && msg.startsWith("more than ")
+                  ? ": more than " + MAX_CHAIN + " certificates"
+                  : ": unparsable PEM chain"));
     }
   }
 

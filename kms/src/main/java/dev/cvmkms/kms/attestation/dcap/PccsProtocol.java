@@ -6,15 +6,13 @@ import com.fasterxml.jackson.core.JsonToken;
 import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import dev.cvmkms.kms.attestation.Bytes;
+import dev.cvmkms.kms.encoding.Pem;
 import java.io.IOException;
-import java.io.StringReader;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
-import org.bouncycastle.util.io.pem.PemObject;
-import org.bouncycastle.util.io.pem.PemReader;
 
 /**
  * The PCS/PCCS collateral protocol (spec tdx-attestation §3.3), without any transport: which four
@@ -157,16 +155,9 @@ public final class PccsProtocol {
     }
     String t = new String(body, StandardCharsets.US_ASCII).trim();
     if (t.startsWith("-----BEGIN")) {
-      try (PemReader pem = new PemReader(new StringReader(t))) {
-        PemObject block = pem.readPemObject();
-        if (block == null || block.getContent().length == 0) {
-          throw unavailable("CRL is not valid PEM");
-        }
-        return block.getContent();
-      } catch (IOException | RuntimeException e) {
-        if (e instanceof AttestationException ae) {
-          throw ae;
-        }
+      try {
+        return Pem.decode(t, "X509 CRL");
+      } catch (IllegalArgumentException e) {
         throw unavailable("CRL is not valid PEM");
       }
     }
