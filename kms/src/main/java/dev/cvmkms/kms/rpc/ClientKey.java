@@ -44,11 +44,6 @@ public final class ClientKey {
     }
   }
 
-  /** The client's key alone ({@link Id#bucket()}). */
-  public String of(HttpServerRequest request) {
-    return idOf(request).bucket();
-  }
-
   public Id idOf(HttpServerRequest request) {
     String address = address(request);
     String app = appId(request.connection());
