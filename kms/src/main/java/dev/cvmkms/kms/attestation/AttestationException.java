@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.attestation;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Why a quote, its collateral or an attestation was rejected. Every failure in this package ends up
@@ -59,14 +60,17 @@ public final class AttestationException extends RuntimeException {
   }
 
   private final Reason reason;
+  // what getMessage() returns, kept non-null for publicMessage() (getMessage() is @Nullable)
+  private final String fullMessage;
 
   public AttestationException(Reason reason, String message) {
     this(reason, message, null);
   }
 
-  public AttestationException(Reason reason, String message, Throwable cause) {
+  public AttestationException(Reason reason, String message, @Nullable Throwable cause) {
     super(reason + ": " + Objects.requireNonNull(message, "message"), cause);
     this.reason = Objects.requireNonNull(reason, "reason");
+    this.fullMessage = reason + ": " + message;
   }
 
   public Reason reason() {
@@ -82,7 +86,7 @@ public final class AttestationException extends RuntimeException {
     return switch (reason) {
       case QUOTE_UNAVAILABLE -> reason + ": no quote could be obtained";
       case COLLATERAL_UNAVAILABLE -> reason + ": collateral could not be fetched";
-      default -> getMessage();
+      default -> fullMessage;
     };
   }
 

@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The entry point the KMS uses on a caller's RA-TLS certificate (kms-protocol §10.4): key binding,
@@ -61,7 +62,7 @@ public final class AttestationVerifier {
    * skip, e.g. for a bare quote whose report data the caller checks itself).
    */
   public VerifiedAttestation verify(
-      VersionedAttestation att, byte[] expectedReportData, Instant now) {
+      VersionedAttestation att, byte @Nullable [] expectedReportData, Instant now) {
     try {
       return verifyAsync(att, expectedReportData, now, Runnable::run).toCompletableFuture().join();
     } catch (CompletionException e) {
@@ -77,7 +78,7 @@ public final class AttestationVerifier {
    * cpu}, collateral from the source (its cache first).
    */
   public CompletionStage<VerifiedAttestation> verifyAsync(
-      VersionedAttestation att, byte[] expectedReportData, Instant now, Executor cpu) {
+      VersionedAttestation att, byte @Nullable [] expectedReportData, Instant now, Executor cpu) {
     CompletableFuture<Prepared> prepared =
         CompletableFuture.supplyAsync(() -> prepare(att, expectedReportData, now), cpu);
     return prepared.thenCompose(
@@ -90,9 +91,11 @@ public final class AttestationVerifier {
   }
 
   /** Either the finished result (collateral was cached) or the key to fetch. */
-  private record Prepared(TdxQuote quote, CollateralSource.Key key, VerifiedAttestation result) {}
+  private record Prepared(
+      TdxQuote quote, CollateralSource.Key key, @Nullable VerifiedAttestation result) {}
 
-  private Prepared prepare(VersionedAttestation att, byte[] expectedReportData, Instant now) {
+  private Prepared prepare(
+      VersionedAttestation att, byte @Nullable [] expectedReportData, Instant now) {
     if (expectedReportData != null && !Bytes.equal(att.reportData(), expectedReportData)) {
       throw new AttestationException(
           Reason.REPORT_DATA_MISMATCH, "report data does not bind the certificate's key");

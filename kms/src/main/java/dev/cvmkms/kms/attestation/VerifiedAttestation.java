@@ -4,6 +4,7 @@ import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import dev.cvmkms.kms.attestation.dcap.VerifiedQuote;
 import dev.cvmkms.kms.attestation.eventlog.AppInfo;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An attestation whose quote passed DCAP, whose runtime events replay to the quoted RTMR3 and whose
@@ -22,7 +23,7 @@ public record VerifiedAttestation(VersionedAttestation attestation, VerifiedQuot
    *
    * @param requestVmConfig may be null or empty
    */
-  public AppInfo appInfo(boolean bootTimeMr, String requestVmConfig) {
+  public AppInfo appInfo(boolean bootTimeMr, @Nullable String requestVmConfig) {
     String vm = requestVmConfig;
     if (vm == null || vm.isEmpty()) {
       vm = attestation.config();
@@ -35,7 +36,7 @@ public record VerifiedAttestation(VersionedAttestation attestation, VerifiedQuot
   }
 
   /** The BootInfo fields; rejects an app id that is not 20 bytes, as dstack does. */
-  public BootInfo bootInfo(boolean bootTimeMr, String requestVmConfig) {
+  public BootInfo bootInfo(boolean bootTimeMr, @Nullable String requestVmConfig) {
     AppInfo a = appInfo(bootTimeMr, requestVmConfig);
     if (a.appId().length != 20) {
       throw new AttestationException(

@@ -33,6 +33,7 @@ public final class GuestAgentClient implements QuoteProvider, AttestationProvide
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The agent's GetQuote answer. */
+  @SuppressWarnings("ArrayRecordComponent") // wire view; never compared or hashed
   public record GuestQuote(byte[] quote, String eventLog, byte[] reportData, String vmConfig) {}
 
   /** How requests reach the agent; a resilient client wraps it (see {@link #through}). */

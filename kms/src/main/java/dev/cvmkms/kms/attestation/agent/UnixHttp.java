@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A minimal HTTP/1.1 client over a Unix domain socket (the JDK's HttpClient cannot use one): one
@@ -19,6 +20,7 @@ import java.util.Locale;
  * and a cap on the response size.
  */
 final class UnixHttp {
+  @SuppressWarnings("ArrayRecordComponent") // wire view; never compared or hashed
   record Response(int status, byte[] body) {}
 
   private UnixHttp() {}
@@ -85,12 +87,12 @@ final class UnixHttp {
   }
 
   /** A complete response, or null if more bytes are needed (body ends at EOF if unsized). */
-  static Response tryParse(byte[] raw) throws IOException {
+  static @Nullable Response tryParse(byte[] raw) throws IOException {
     int end = indexOf(raw, "\r\n\r\n".getBytes(StandardCharsets.US_ASCII), 0);
     if (end < 0) {
       return null;
     }
-    String[] lines = new String(raw, 0, end, StandardCharsets.ISO_8859_1).split("\r\n");
+    String[] lines = new String(raw, 0, end, StandardCharsets.ISO_8859_1).split("\r\n", -1);
     String[] status = lines[0].split(" ", 3);
     if (status.length < 2 || !status[0].startsWith("HTTP/1.")) {
       throw new IOException("not an HTTP response");
@@ -135,14 +137,16 @@ final class UnixHttp {
     return null; // read to EOF
   }
 
-  private static Response dechunk(int code, byte[] raw, int pos) throws IOException {
+  private static @Nullable Response dechunk(int code, byte[] raw, int pos) throws IOException {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     while (true) {
       int eol = indexOf(raw, new byte[] {'\r', '\n'}, pos);
       if (eol < 0) {
         return null;
       }
-      String size = new String(raw, pos, eol - pos, StandardCharsets.US_ASCII).split(";")[0].trim();
+      String line = new String(raw, pos, eol - pos, StandardCharsets.US_ASCII);
+      int ext = line.indexOf(';'); // chunk extensions follow the size
+      String size = (ext < 0 ? line : line.substring(0, ext)).trim();
       int n;
       try {
         n = Integer.parseInt(size, 16);

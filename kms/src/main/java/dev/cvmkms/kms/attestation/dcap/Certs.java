@@ -9,6 +9,7 @@ import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
+import java.time.Instant;
 import java.util.Date;
 import java.util.List;
 import java.util.Set;
@@ -118,29 +119,24 @@ public final class Certs {
     }
   }
 
-  public static void requireValidAt(X509Certificate cert, Date now, String what) {
-    if (now.before(cert.getNotBefore()) || now.after(cert.getNotAfter())) {
+  public static void requireValidAt(X509Certificate cert, Instant now, String what) {
+    Instant notBefore = cert.getNotBefore().toInstant();
+    Instant notAfter = cert.getNotAfter().toInstant();
+    if (now.isBefore(notBefore) || now.isAfter(notAfter)) {
       throw new AttestationException(
-          Reason.EXPIRED,
-          what
-              + ": certificate valid "
-              + cert.getNotBefore().toInstant()
-              + " to "
-              + cert.getNotAfter().toInstant());
+          Reason.EXPIRED, what + ": certificate valid " + notBefore + " to " + notAfter);
     }
   }
 
-  public static void requireCurrent(X509CRL crl, Date now, String what) {
-    Date next = crl.getNextUpdate();
-    if (now.before(crl.getThisUpdate()) || next == null || now.after(next)) {
+  public static void requireCurrent(X509CRL crl, Instant now, String what) {
+    Instant thisUpdate = crl.getThisUpdate().toInstant();
+    Date nextUpdate = crl.getNextUpdate(); // null when the CRL has none
+    Instant next = nextUpdate == null ? null : nextUpdate.toInstant();
+    if (now.isBefore(thisUpdate) || next == null || now.isAfter(next)) {
       throw new AttestationException(
           Reason.EXPIRED,
-          what + ": CRL valid " + crl.getThisUpdate().toInstant() + " to " + instant(next));
+          what + ": CRL valid " + thisUpdate + " to " + (next == null ? "(no nextUpdate)" : next));
     }
-  }
-
-  private static Object instant(Date d) {
-    return d == null ? "(no nextUpdate)" : d.toInstant();
   }
 
   public static void requireNotRevoked(X509CRL crl, X509Certificate cert, String what) {
@@ -152,7 +148,7 @@ public final class Certs {
   }
 
   public static String commonName(X500Principal p) {
-    for (String part : p.getName(X500Principal.RFC2253).split(",")) {
+    for (String part : p.getName(X500Principal.RFC2253).split(",", -1)) {
       String t = part.trim();
       if (t.startsWith("CN=")) {
         return t.substring(3);

@@ -15,6 +15,7 @@ import java.time.Instant;
  * texts and are never re-serialised. Instances are immutable and shared: the verifier remembers
  * which collateral objects it has already checked the signatures of.
  */
+@SuppressWarnings("ArrayRecordComponent") // equals/hashCode below are identity
 public record Collateral(
     String pckCrlIssuerChain,
     byte[] rootCaCrl,

@@ -11,11 +11,11 @@ import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Intel DCAP verification of TDX quotes, in-house (there is no Java library). The order and rules
@@ -69,9 +69,8 @@ public final class DcapVerifier {
   }
 
   public VerifiedQuote verify(TdxQuote quote, Collateral collateral, Instant now) {
-    Date date = Date.from(now);
     CheckedCollateral c = checked.get(collateral, this::check);
-    c.requireCurrent(anchor, date, now);
+    c.requireCurrent(anchor, now);
 
     if (!Bytes.equal(quote.qeVendorId(), INTEL_QE_VENDOR_ID)) {
       throw new AttestationException(Reason.UNSUPPORTED, "QE vendor ID is not Intel's");
@@ -80,7 +79,7 @@ public final class DcapVerifier {
     // PCK chain from the quote: signatures to the pinned root once per platform, then its
     // validity windows and both CRLs of this collateral on every call.
     PlatformChain pck = platformChain(quote.pckChainPem());
-    pck.requireCurrent(c, date);
+    pck.requireCurrent(c, now);
     SgxExtension ext = pck.ext.copy();
 
     TcbInfo tcb = c.tcbInfo;
@@ -122,7 +121,7 @@ public final class DcapVerifier {
     }
 
     TdReport body = quote.body();
-    TcbInfo.IsvLevel moduleLevel = tdxModule(body, tcb);
+    TcbInfo.@Nullable IsvLevel moduleLevel = tdxModule(body, tcb);
     TcbInfo.Level platform = platformLevel(body, ext, tcb);
     tdPolicy(body);
 
@@ -187,7 +186,7 @@ public final class DcapVerifier {
     }
 
     /** What is checked on every call: validity at {@code now}, revocation under {@code c}. */
-    void requireCurrent(CheckedCollateral c, Date now) {
+    void requireCurrent(CheckedCollateral c, Instant now) {
       Certs.requireValidAt(leaf, now, "PCK certificate");
       Certs.requireValidAt(ca, now, "PCK CA certificate");
       if (!c.pckCrl.getIssuerX500Principal().equals(leaf.getIssuerX500Principal())) {
@@ -279,7 +278,7 @@ public final class DcapVerifier {
   }
 
   /** Module identity and, for a quote with a module major version, the module TCB level. */
-  private static TcbInfo.IsvLevel tdxModule(TdReport body, TcbInfo tcb) {
+  private static TcbInfo.@Nullable IsvLevel tdxModule(TdReport body, TcbInfo tcb) {
     int major = body.teeTcbSvn()[1] & 0xff;
     TcbInfo.ModuleIdentity id = tcb.tdxModule();
     if (major > 0) {
@@ -358,7 +357,8 @@ public final class DcapVerifier {
     if ((attrs & SEPT_VE_DISABLE) == 0) {
       throw new AttestationException(Reason.TD_POLICY, "SEPT_VE_DISABLE is not set");
     }
-    if (body.isTd15() && !allowServiceTd && !Bytes.isZero(body.mrServiceTd())) {
+    byte @Nullable [] serviceTd = body.mrServiceTd(); // present exactly for a TD 1.5 body
+    if (serviceTd != null && !allowServiceTd && !Bytes.isZero(serviceTd)) {
       throw new AttestationException(Reason.TD_POLICY, "MRSERVICETD is not zero");
     }
   }
@@ -446,13 +446,13 @@ public final class DcapVerifier {
       this.qeIdentity = qeIdentity;
     }
 
-    void requireCurrent(TrustAnchor anchor, Date date, Instant now) {
-      Certs.requireValidAt(anchor.root(), date, "root CA");
-      Certs.requireCurrent(rootCrl, date, "root CA CRL");
-      Certs.requireCurrent(pckCrl, date, "PCK CRL");
+    void requireCurrent(TrustAnchor anchor, Instant now) {
+      Certs.requireValidAt(anchor.root(), now, "root CA");
+      Certs.requireCurrent(rootCrl, now, "root CA CRL");
+      Certs.requireCurrent(pckCrl, now, "PCK CRL");
       Certs.requireNotRevoked(rootCrl, anchor.root(), "root CA");
       for (X509Certificate c : intermediates) {
-        Certs.requireValidAt(c, date, "collateral signer");
+        Certs.requireValidAt(c, now, "collateral signer");
         Certs.requireNotRevoked(rootCrl, c, "collateral signer");
       }
       window(tcbInfo.issueDate(), tcbInfo.nextUpdate(), now, "TCB Info");

@@ -11,6 +11,7 @@ import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPoint;
 import java.security.spec.ECPublicKeySpec;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /** ECDSA P-256/SHA-256 with Intel's encodings: raw X‖Y keys and raw r‖s signatures. */
 public final class EcdsaP256 {
@@ -29,7 +30,7 @@ public final class EcdsaP256 {
   }
 
   /** A public key from 64 bytes X‖Y (no 0x04 prefix); null if it is not a valid encoding. */
-  public static PublicKey publicKey(byte[] xy) {
+  public static @Nullable PublicKey publicKey(byte[] xy) {
     if (xy.length != 64) {
       return null;
     }

@@ -13,6 +13,7 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The PCS/PCCS collateral protocol (spec tdx-attestation §3.3), without any transport: which four
@@ -35,7 +36,7 @@ public final class PccsProtocol {
   /** A 200 answer: its headers (by lower-case name) and body. */
   public interface Answer {
     /** The first value of a header, or null. */
-    String header(String name);
+    @Nullable String header(String name);
 
     byte[] body();
   }

@@ -4,7 +4,6 @@ import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 
 /**
@@ -32,11 +31,10 @@ public final class PckChainCheck {
     }
     X509Certificate leaf = chain.get(0);
     X509Certificate ca = chain.get(1);
-    Date date = Date.from(now);
     Certs.requireIssuedBy(ca, anchor.root(), "PCK CA certificate");
     Certs.requireIssuedBy(leaf, ca, "PCK certificate");
-    Certs.requireValidAt(leaf, date, "PCK certificate");
-    Certs.requireValidAt(ca, date, "PCK CA certificate");
+    Certs.requireValidAt(leaf, now, "PCK certificate");
+    Certs.requireValidAt(ca, now, "PCK CA certificate");
     return CollateralSource.Key.of(quote);
   }
 }

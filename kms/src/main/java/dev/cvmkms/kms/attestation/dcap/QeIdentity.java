@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 
 /** Intel TD QE Identity (v2), parsed from its exact signed JSON text. */
+@SuppressWarnings("ArrayRecordComponent") // parsed collateral; never compared or hashed
 public record QeIdentity(
     String id,
     int version,

@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.attestation.dcap;
 
 /** The quoting enclave's SGX report body (384 bytes) from the certification data. */
+@SuppressWarnings("ArrayRecordComponent") // a view of the quote's bytes; never compared or hashed
 public record QeReport(
     byte[] raw,
     byte[] cpuSvn,

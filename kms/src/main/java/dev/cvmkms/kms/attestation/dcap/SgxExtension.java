@@ -10,13 +10,21 @@ import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.ASN1Primitive;
 import org.bouncycastle.asn1.ASN1Sequence;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Intel SGX extension of a PCK certificate (OID 1.2.840.113741.1.13.1): the platform's PPID,
- * TCB (16 CPUSVN components and PCESVN), PCE-ID and FMSPC.
+ * TCB (16 CPUSVN components and PCESVN), PCE-ID and FMSPC. {@code cpuSvn} is null when the
+ * certificate does not carry the raw CPUSVN.
  */
+@SuppressWarnings("ArrayRecordComponent") // parsed certificate extension; never compared or hashed
 public record SgxExtension(
-    byte[] ppid, int[] cpuSvnComponents, int pceSvn, byte[] cpuSvn, byte[] pceId, byte[] fmspc) {
+    byte[] ppid,
+    int[] cpuSvnComponents,
+    int pceSvn,
+    byte @Nullable [] cpuSvn,
+    byte[] pceId,
+    byte[] fmspc) {
 
   public static final String OID = "1.2.840.113741.1.13.1";
 

@@ -22,6 +22,7 @@ public record TcbInfo(
     List<Level> levels) {
 
   /** A TDX module identity; {@code levels} is empty for the plain {@code tdxModule} member. */
+  @SuppressWarnings("ArrayRecordComponent") // parsed collateral; never compared or hashed
   public record ModuleIdentity(
       String id,
       byte[] mrSigner,
@@ -33,6 +34,7 @@ public record TcbInfo(
   public record IsvLevel(int isvSvn, TcbStatus status, List<String> advisoryIds) {}
 
   /** A platform TCB level: 16 SGX components, PCESVN and 16 TDX components. */
+  @SuppressWarnings("ArrayRecordComponent") // parsed collateral; sorted, never equals()/hashed
   public record Level(
       int[] sgxComponents,
       int pceSvn,

@@ -1,10 +1,13 @@
 package dev.cvmkms.kms.attestation.dcap;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The TD report body of a quote (TD 1.0, 584 bytes, or TD 1.5, 648 bytes). Arrays are the quote's
  * bytes as-is (MRs big-endian by convention, attributes little-endian); callers must not modify.
  * {@code teeTcbSvn2} and {@code mrServiceTd} are null for a TD 1.0 body.
  */
+@SuppressWarnings("ArrayRecordComponent") // a view of the quote's bytes; never compared or hashed
 public record TdReport(
     byte[] teeTcbSvn,
     byte[] mrSeam,
@@ -21,8 +24,8 @@ public record TdReport(
     byte[] rtmr2,
     byte[] rtmr3,
     byte[] reportData,
-    byte[] teeTcbSvn2,
-    byte[] mrServiceTd) {
+    byte @Nullable [] teeTcbSvn2,
+    byte @Nullable [] mrServiceTd) {
 
   public static final int TD10_SIZE = 584;
   public static final int TD15_SIZE = 648;

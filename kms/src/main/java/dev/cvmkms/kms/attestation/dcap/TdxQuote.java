@@ -11,6 +11,7 @@ import java.util.Arrays;
  * from {@link DcapVerifier}. Trailing bytes after the signature data (real quotes carry zero
  * padding) are ignored and never part of {@link #signedRegion()}.
  */
+@SuppressWarnings("ArrayRecordComponent") // a view of the quote's bytes; never compared or hashed
 public record TdxQuote(
     byte[] raw,
     int version,

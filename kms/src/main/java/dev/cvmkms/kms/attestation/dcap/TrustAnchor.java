@@ -3,6 +3,7 @@ package dev.cvmkms.kms.attestation.dcap;
 import dev.cvmkms.kms.attestation.Bytes;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,7 +93,8 @@ public final class TrustAnchor {
    *
    * @throws IllegalArgumentException naming the setting, so start-up fails clearly
    */
-  public static TrustAnchor fromConfig(String rootPem, boolean insecureAllowExternalTrustAnchors) {
+  public static TrustAnchor fromConfig(
+      @Nullable String rootPem, boolean insecureAllowExternalTrustAnchors) {
     if (rootPem == null || rootPem.isBlank()) {
       return INTEL;
     }

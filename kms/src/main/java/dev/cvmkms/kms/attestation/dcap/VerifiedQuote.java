@@ -2,6 +2,7 @@ package dev.cvmkms.kms.attestation.dcap;
 
 import java.security.cert.X509Certificate;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A quote that passed DCAP verification. {@code status} is the combined Intel TCB status; whether
@@ -13,7 +14,7 @@ public record VerifiedQuote(
     TcbStatus status,
     List<String> advisoryIds,
     TcbStatus platformStatus,
-    TcbStatus moduleStatus,
+    @Nullable TcbStatus moduleStatus,
     TcbStatus qeStatus,
     SgxExtension pck,
     X509Certificate pckCertificate) {

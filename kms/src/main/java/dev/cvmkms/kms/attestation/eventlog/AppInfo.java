@@ -15,6 +15,7 @@ import java.util.List;
  * <p>{@code bootTimeMr} selects what a KMS sees at key release: RTMR3 replayed only up to {@code
  * boot-mr-done} and no key provider. Lookups stop at the first {@code system-ready}.
  */
+@SuppressWarnings("ArrayRecordComponent") // derived identity bytes; never compared or hashed
 public record AppInfo(
     byte[] appId,
     byte[] composeHash,

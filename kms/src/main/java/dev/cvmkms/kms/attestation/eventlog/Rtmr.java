@@ -2,6 +2,7 @@ package dev.cvmkms.kms.attestation.eventlog;
 
 import dev.cvmkms.kms.attestation.Bytes;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** RTMR arithmetic: {@code RTMR = SHA-384(RTMR ‖ digest)} from 48 zero bytes. */
 public final class Rtmr {
@@ -19,7 +20,7 @@ public final class Rtmr {
   }
 
   /** Replays events, stopping after the first one named {@code stopAfter} (if not null). */
-  public static byte[] replay(List<RuntimeEvent> events, String stopAfter) {
+  public static byte[] replay(List<RuntimeEvent> events, @Nullable String stopAfter) {
     byte[] mr = new byte[48];
     for (RuntimeEvent e : events) {
       mr = extend(mr, e.digest());

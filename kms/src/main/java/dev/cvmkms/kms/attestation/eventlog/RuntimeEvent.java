@@ -9,6 +9,7 @@ import java.util.Objects;
  * payload, never taken from the log: V1 is {@code SHA-384(u32le(0x08000001) ‖ ":" ‖ name ‖ ":" ‖
  * payload)}, V2 is SHA-384 of the JCS text of {@code {"name","payload"(hex),"type"}}.
  */
+@SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare contents
 public record RuntimeEvent(String name, byte[] payload, int version) {
   public static final long EVENT_TYPE = 0x08000001L;
 

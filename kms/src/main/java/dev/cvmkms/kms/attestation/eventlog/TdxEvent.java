@@ -1,10 +1,13 @@
 package dev.cvmkms.kms.attestation.eventlog;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One entry of dstack's JSON/SCALE event log. For runtime events (type 0x08000001) the digest is
  * recomputed from name and payload; for boot events only {@code digest} counts. {@code preimage} is
  * the optional hex digest input a V2 producer may attach (null when absent).
  */
+@SuppressWarnings("ArrayRecordComponent") // parsed event log entry; never compared or hashed
 public record TdxEvent(
     int imr,
     long eventType,
@@ -12,7 +15,7 @@ public record TdxEvent(
     String event,
     byte[] payload,
     int version,
-    byte[] preimage) {
+    byte @Nullable [] preimage) {
 
   public boolean isRuntimeEvent() {
     return eventType == RuntimeEvent.EVENT_TYPE;

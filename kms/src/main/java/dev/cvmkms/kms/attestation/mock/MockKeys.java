@@ -9,6 +9,7 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
+import java.util.Objects;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.DERSequence;
@@ -49,7 +50,8 @@ final class MockKeys {
       this.publicXy =
           Bytes.concat(
               fixed(q.getAffineXCoord().toBigInteger()), fixed(q.getAffineYCoord().toBigInteger()));
-      this.publicKey = EcdsaP256.publicKey(publicXy);
+      this.publicKey =
+          Objects.requireNonNull(EcdsaP256.publicKey(publicXy), "a P-256 point by construction");
     }
 
     /** Raw r‖s signature over SHA-256(data). */

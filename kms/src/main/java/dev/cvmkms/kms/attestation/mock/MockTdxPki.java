@@ -9,6 +9,7 @@ import dev.cvmkms.kms.attestation.dcap.Collateral;
 import dev.cvmkms.kms.attestation.dcap.SgxExtension;
 import dev.cvmkms.kms.attestation.dcap.TdxQuote;
 import dev.cvmkms.kms.attestation.dcap.TrustAnchor;
+import dev.cvmkms.kms.encoding.Pem;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Base64;
 import java.util.Date;
 import java.util.List;
 import org.bouncycastle.asn1.ASN1Encodable;
@@ -36,6 +36,7 @@ import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A deterministic mock of Intel's TDX PKI (root, PCK Platform CA, PCK leaf with the SGX extension,
@@ -81,7 +82,7 @@ public final class MockTdxPki {
     return new MockTdxPki(seed, otherFmspc, this);
   }
 
-  private MockTdxPki(byte[] seed, byte[] fmspc, MockTdxPki base) {
+  private MockTdxPki(byte[] seed, byte[] fmspc, @Nullable MockTdxPki base) {
     if (fmspc.length != 6) {
       throw new IllegalArgumentException("FMSPC is 6 bytes");
     }
@@ -130,7 +131,7 @@ public final class MockTdxPki {
     return pck;
   }
 
-  private TrustAnchor anchor;
+  private @Nullable TrustAnchor anchor;
 
   /** The mock root as a trust anchor: logged as INSECURE (once per PKI), as it must be. */
   public synchronized TrustAnchor trustAnchor() {
@@ -145,7 +146,7 @@ public final class MockTdxPki {
   }
 
   public String pckChainPem() {
-    return pem(pck) + pem(pckCa) + pem(root);
+    return Pem.certificate(pck) + Pem.certificate(pckCa) + Pem.certificate(root);
   }
 
   // ---- certificates ----
@@ -178,7 +179,7 @@ public final class MockTdxPki {
       MockKeys.Key issuerKey,
       int serial,
       boolean ca,
-      ASN1Encodable sgx) {
+      @Nullable ASN1Encodable sgx) {
     try {
       var b =
           new X509v3CertificateBuilder(
@@ -211,7 +212,11 @@ public final class MockTdxPki {
   }
 
   private byte[] crl(
-      X509Certificate issuer, MockKeys.Key key, Instant from, Instant to, X509Certificate revoked) {
+      X509Certificate issuer,
+      MockKeys.Key key,
+      Instant from,
+      Instant to,
+      @Nullable X509Certificate revoked) {
     try {
       var b =
           new X509v2CRLBuilder(
@@ -226,16 +231,6 @@ public final class MockTdxPki {
     }
   }
 
-  static String pem(X509Certificate c) {
-    try {
-      return "-----BEGIN CERTIFICATE-----\n"
-          + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(c.getEncoded())
-          + "\n-----END CERTIFICATE-----\n";
-    } catch (java.security.cert.CertificateEncodingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   // ---- collateral ----
 
   /** TCB Info, QE Identity and CRLs as the spec says, signed by the mock TCB Signing key. */
@@ -247,13 +242,13 @@ public final class MockTdxPki {
     byte[] tcbSig = tcbKey.signRaw(tcbInfo.getBytes(UTF8));
     byte[] qeSig = tcbKey.signRaw(qeIdentity.getBytes(UTF8));
     return new Collateral(
-        pem(pckCa) + pem(root),
+        Pem.certificate(pckCa) + Pem.certificate(root),
         crl(root, rootKey, from, to, null),
         crl(pckCa, pckCaKey, from, to, spec.revokePck() ? pck : null),
-        pem(tcbSigning) + pem(root),
+        Pem.certificate(tcbSigning) + Pem.certificate(root),
         tcbInfo,
         tcbSig,
-        pem(tcbSigning) + pem(root),
+        Pem.certificate(tcbSigning) + Pem.certificate(root),
         qeIdentity,
         qeSig);
   }
@@ -336,7 +331,7 @@ public final class MockTdxPki {
     ByteArrayOutputStream q = new ByteArrayOutputStream();
     writeLe(q, s.version, 2);
     writeLe(q, TdxQuote.ATT_KEY_ECDSA_P256, 2);
-    writeLe(q, (int) TdxQuote.TEE_TDX, 4);
+    writeLe(q, TdxQuote.TEE_TDX, 4);
     q.writeBytes(new byte[4]);
     q.writeBytes(Bytes.unhex("939a7233f79c4ca9940a0db3957f0607", "vendor"));
     q.writeBytes(new byte[20]);

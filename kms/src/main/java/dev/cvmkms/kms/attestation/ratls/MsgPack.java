@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A small MessagePack codec: enough for dstack's V1 attestation (maps with string keys, arrays,
@@ -23,7 +24,7 @@ public final class MsgPack {
   private MsgPack() {}
 
   /** Decodes exactly one value; trailing bytes are an error. */
-  public static Object decode(byte[] b) {
+  public static @Nullable Object decode(byte[] b) {
     Decoder d = new Decoder(b);
     Object v = d.value(0);
     if (d.pos != b.length) {
@@ -68,7 +69,7 @@ public final class MsgPack {
       return (int) v;
     }
 
-    Object value(int depth) {
+    @Nullable Object value(int depth) {
       if (depth > MAX_DEPTH) {
         throw AttestationException.malformed("msgpack: nested too deeply");
       }
@@ -90,8 +91,8 @@ public final class MsgPack {
       }
       return switch (t) {
         case 0xc0 -> null;
-        case 0xc2 -> Boolean.FALSE;
-        case 0xc3 -> Boolean.TRUE;
+        case 0xc2 -> false;
+        case 0xc3 -> true;
         case 0xc4 -> raw(len(1));
         case 0xc5 -> raw(len(2));
         case 0xc6 -> raw(len(4));

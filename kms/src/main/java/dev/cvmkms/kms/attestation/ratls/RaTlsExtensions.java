@@ -14,6 +14,7 @@ import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.DEROctetString;
 import org.bouncycastle.asn1.x509.Extension;
+import org.jspecify.annotations.Nullable;
 
 /**
  * dstack's RA-TLS certificate extensions (private enterprise number 62397). Each extension's
@@ -32,7 +33,7 @@ public final class RaTlsExtensions {
   private RaTlsExtensions() {}
 
   /** The raw content of a custom extension, or null if the certificate does not have it. */
-  public static byte[] content(X509Certificate cert, String oid) {
+  public static byte @Nullable [] content(X509Certificate cert, String oid) {
     return unwrap(cert.getExtensionValue(oid), oid);
   }
 
@@ -40,7 +41,7 @@ public final class RaTlsExtensions {
    * Unwraps the value {@link X509Certificate#getExtensionValue} returns (extnValue OCTET STRING,
    * then dstack's inner OCTET STRING). Null in, null out.
    */
-  public static byte[] unwrap(byte[] extensionValue, String oid) {
+  public static byte @Nullable [] unwrap(byte @Nullable [] extensionValue, String oid) {
     if (extensionValue == null) {
       return null;
     }

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * dstack's {@code VersionedAttestation} for a TDX guest: the quote, its event log, the runtime
@@ -15,6 +16,7 @@ import java.util.Map;
  * 0x00} + SCALE, V1 is a msgpack map. Decoding is strict about structure and lenient where dstack
  * itself varies (byte fields as msgpack bin or as integer arrays).
  */
+@SuppressWarnings("ArrayRecordComponent") // wire view; never compared or hashed
 public record VersionedAttestation(
     int wireVersion,
     byte[] quote,
@@ -270,7 +272,7 @@ public record VersionedAttestation(
     return w.toByteArray();
   }
 
-  private static byte[] preimage(Object o) {
+  private static byte[] preimage(@Nullable Object o) {
     try {
       return dev.cvmkms.kms.attestation.Bytes.unhex(str(o, "event.preimage"), "event.preimage");
     } catch (AttestationException e) {
@@ -279,28 +281,28 @@ public record VersionedAttestation(
   }
 
   @SuppressWarnings("unchecked")
-  private static Map<String, Object> map(Object o, String what) {
+  private static Map<String, Object> map(@Nullable Object o, String what) {
     if (o instanceof Map<?, ?> m) {
       return (Map<String, Object>) m;
     }
     throw AttestationException.malformed(what + " is not a map");
   }
 
-  private static List<?> list(Object o, String what) {
+  private static List<?> list(@Nullable Object o, String what) {
     if (o instanceof List<?> l) {
       return l;
     }
     throw AttestationException.malformed(what + " is not an array");
   }
 
-  private static String str(Object o, String what) {
+  private static String str(@Nullable Object o, String what) {
     if (o instanceof String s) {
       return s;
     }
     throw AttestationException.malformed(what + " is not a string");
   }
 
-  private static long u32(Object o, String what) {
+  private static long u32(@Nullable Object o, String what) {
     if (o instanceof Long l && l >= 0 && l <= 0xffffffffL) {
       return l;
     }
@@ -308,7 +310,7 @@ public record VersionedAttestation(
   }
 
   /** bin, or an array of integers 0..255 (plain Vec<u8> under rmp-serde). */
-  private static byte[] bytes(Object o, String what) {
+  private static byte[] bytes(@Nullable Object o, String what) {
     if (o instanceof byte[] b) {
       return b;
     }
@@ -325,7 +327,7 @@ public record VersionedAttestation(
     throw AttestationException.malformed(what + " is not bytes");
   }
 
-  private static int version(Object o) {
+  private static int version(@Nullable Object o) {
     if (o == null) {
       return 1;
     }

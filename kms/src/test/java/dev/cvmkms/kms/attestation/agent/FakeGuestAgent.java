@@ -15,6 +15,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** A guest agent on a Unix socket, answering from the mock (or misbehaving on request). */
 final class FakeGuestAgent implements AutoCloseable {
@@ -66,8 +67,8 @@ final class FakeGuestAgent implements AutoCloseable {
       int h = s.indexOf("\r\n\r\n");
       if (h >= 0) {
         int len = 0;
-        for (String line : s.substring(0, h).split("\r\n")) {
-          if (line.toLowerCase().startsWith("content-length:")) {
+        for (String line : s.substring(0, h).split("\r\n", -1)) {
+          if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
             len = Integer.parseInt(line.substring(15).trim());
           }
         }
@@ -133,9 +134,13 @@ final class FakeGuestAgent implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() throws IOException {
     server.close();
     thread.interrupt();
-    thread.join(5000);
+    try {
+      thread.join(5000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -10,6 +10,7 @@ import dev.cvmkms.kms.attestation.eventlog.EventLogs;
 import dev.cvmkms.kms.attestation.mock.MockTdx;
 import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -92,14 +93,37 @@ class GuestAgentClientTest {
 
   @Test
   void httpParserRejectsGarbage() throws Exception {
-    assertThat(UnixHttp.tryParse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab".getBytes()))
+    assertThat(
+            UnixHttp.tryParse(
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab"
+                    .getBytes(StandardCharsets.US_ASCII)))
         .isNull();
-    assertThatThrownBy(() -> UnixHttp.tryParse("SSH-2.0\r\n\r\n".getBytes()))
+    assertThatThrownBy(
+            () -> UnixHttp.tryParse("SSH-2.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII)))
         .isInstanceOf(java.io.IOException.class);
     assertThatThrownBy(
             () ->
                 UnixHttp.tryParse(
-                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".getBytes()))
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+                        .getBytes(StandardCharsets.US_ASCII)))
         .isInstanceOf(java.io.IOException.class);
+  }
+
+  @Test
+  void chunkExtensionsAreIgnoredAndAMissingSizeIsRejected() throws Exception {
+    UnixHttp.Response r =
+        UnixHttp.tryParse(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;name=value\r\nabc\r\n0\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+    assertThat(r).isNotNull();
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(new String(r.body(), StandardCharsets.US_ASCII)).isEqualTo("abc");
+    assertThatThrownBy(
+            () ->
+                UnixHttp.tryParse(
+                    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;x\r\n"
+                        .getBytes(StandardCharsets.US_ASCII)))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessage("bad chunk size");
   }
 }

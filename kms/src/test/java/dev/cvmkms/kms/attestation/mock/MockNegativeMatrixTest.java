@@ -10,6 +10,7 @@ import dev.cvmkms.kms.attestation.dcap.DcapVerifier;
 import dev.cvmkms.kms.attestation.dcap.TcbStatus;
 import dev.cvmkms.kms.attestation.dcap.TdxQuote;
 import dev.cvmkms.kms.attestation.dcap.VerifiedQuote;
+import dev.cvmkms.kms.encoding.Pem;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -244,7 +245,7 @@ class MockNegativeMatrixTest {
 
   @Test
   void configuredRootsNeedTheInsecureFlag() throws Exception {
-    String mockPem = MockTdxPki.pem(PKI.root());
+    String mockPem = Pem.certificate(PKI.root());
     assertThat(dev.cvmkms.kms.attestation.dcap.TrustAnchor.fromConfig(null, false).isInsecure())
         .isFalse();
     assertThatThrownBy(() -> dev.cvmkms.kms.attestation.dcap.TrustAnchor.fromConfig(mockPem, false))
