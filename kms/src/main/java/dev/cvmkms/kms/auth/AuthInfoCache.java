@@ -11,11 +11,13 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,12 +67,12 @@ public final class AuthInfoCache {
   private final long refreshMs;
   private final long maxStaleNanos;
   private final LongSupplier clock;
-  private final AtomicReference<Snapshot> current = new AtomicReference<>();
-  private final AtomicReference<Future<AuthInfo>> loading = new AtomicReference<>();
+  private final AtomicReference<@Nullable Snapshot> current = new AtomicReference<>();
+  private final AtomicReference<@Nullable Future<AuthInfo>> loading = new AtomicReference<>();
   private volatile boolean everLoaded;
-  private volatile String lastError;
+  private volatile @Nullable String lastError;
   private volatile long timerId = -1;
-  private final Map<LoadReason, Counter> loads = new EnumMap<>(LoadReason.class);
+  private final Map<LoadReason, Counter> loads = new EnumMap<>(LoadReason.class); // every reason
 
   public AuthInfoCache(
       Vertx vertx,
@@ -168,7 +170,7 @@ public final class AuthInfoCache {
   }
 
   /** The current snapshot if within maxStale; drops it otherwise. */
-  private Snapshot fresh() {
+  private @Nullable Snapshot fresh() {
     Snapshot s = current.get();
     if (s == null) {
       return null;
@@ -203,7 +205,7 @@ public final class AuthInfoCache {
       Future<AuthInfo> other = loading.get();
       return other == null ? load(reason) : SingleFlight.onCallerContext(other);
     }
-    loads.get(reason).increment();
+    Objects.requireNonNull(loads.get(reason), "the constructor registers every reason").increment();
     Future<AuthInfo> upstream;
     try {
       upstream = loader.get();

@@ -17,6 +17,7 @@ import java.net.UnknownHostException;
 import java.time.Clock;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One HTTP attempt against the webhook: at most {@code timeoutMs} from asking the pool for a
@@ -26,6 +27,7 @@ import javax.net.ssl.SSLException;
  */
 final class HttpExchange {
   /** A complete response: status, Retry-After in ms (-1 if none) and the (capped) body. */
+  @SuppressWarnings("ArrayRecordComponent") // a response as received; never compared or hashed
   record Raw(int status, long retryAfterMillis, byte[] body) {}
 
   private final Vertx vertx;
@@ -33,7 +35,7 @@ final class HttpExchange {
   private final int maxBytes;
   private final long timeoutMs;
   private final Promise<Raw> promise = Promise.promise();
-  private HttpClientRequest request;
+  private @Nullable HttpClientRequest request; // set once the pool gives one
   private boolean done;
   private long timerId = -1;
 
@@ -53,7 +55,7 @@ final class HttpExchange {
       Vertx vertx,
       HttpClientAgent http,
       RequestOptions request,
-      Buffer body,
+      @Nullable Buffer body,
       String shownUrl,
       int maxBytes,
       long timeoutMs) {
@@ -62,7 +64,7 @@ final class HttpExchange {
     return x.promise.future();
   }
 
-  private void start(HttpClientAgent http, RequestOptions options, Buffer body) {
+  private void start(HttpClientAgent http, RequestOptions options, @Nullable Buffer body) {
     String timedOut = "auth api " + shownUrl + " timed out after " + timeoutMs + " ms";
     timerId =
         vertx.setTimer(timeoutMs, id -> fail(new WebhookException(Outcome.TIMEOUT, timedOut)));
@@ -82,13 +84,14 @@ final class HttpExchange {
             fail(transportError(ar.cause()));
             return;
           }
-          request = ar.result();
+          HttpClientRequest req = ar.result();
+          request = req;
           if (done) {
-            request.reset();
+            req.reset();
             return;
           }
-          request.exceptionHandler(t -> fail(transportError(t)));
-          Future<HttpClientResponse> sent = body == null ? request.send() : request.send(body);
+          req.exceptionHandler(t -> fail(transportError(t)));
+          Future<HttpClientResponse> sent = body == null ? req.send() : req.send(body);
           sent.onComplete(
               rar -> {
                 if (rar.failed()) {
@@ -143,8 +146,9 @@ final class HttpExchange {
     }
     done = true;
     vertx.cancelTimer(timerId);
-    if (request != null) {
-      request.reset(); // closes the HTTP/1.1 connection: it cannot be reused mid-response
+    HttpClientRequest req = request;
+    if (req != null) {
+      req.reset(); // closes the HTTP/1.1 connection: it cannot be reused mid-response
     }
     promise.fail(e);
   }
@@ -195,7 +199,7 @@ final class HttpExchange {
   }
 
   /** RFC 9110 Retry-After in ms (the shared parser); -1 when absent or unreadable. */
-  static long retryAfterMillis(String value) {
+  static long retryAfterMillis(@Nullable String value) {
     long nanos = RetryAfter.nanos(value, Clock.systemUTC());
     return nanos < 0 ? -1 : nanos / 1_000_000;
   }

@@ -4,6 +4,7 @@ import dev.cvmkms.kms.KmsException;
 import dev.cvmkms.kms.attestation.BootInfo;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -95,10 +96,11 @@ public final class SelfAuthorization {
 
   private static KmsException wrap(Throwable cause) {
     if (cause instanceof KmsException k) {
-      if (k.getMessage().startsWith(PREFIX)) {
+      String message = Objects.requireNonNullElse(k.getMessage(), ""); // KmsException requires one
+      if (message.startsWith(PREFIX)) {
         return k;
       }
-      return new KmsException(k.kind(), PREFIX + k.getMessage(), k);
+      return new KmsException(k.kind(), PREFIX + message, k);
     }
     String msg =
         cause instanceof dev.cvmkms.kms.attestation.AttestationException a

@@ -82,6 +82,8 @@ public final class WebhookAuthPolicy implements AuthPolicy {
                     e instanceof KmsException
                         ? e
                         : new KmsException(
-                            KmsException.Kind.UPSTREAM_UNAVAILABLE, e.getMessage(), e)));
+                            KmsException.Kind.UPSTREAM_UNAVAILABLE,
+                            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage(),
+                            e)));
   }
 }

@@ -21,6 +21,7 @@ import java.time.Clock;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -173,7 +174,7 @@ public final class WebhookClient {
     T decode(byte[] body) throws WebhookJson.DecodeError;
   }
 
-  private <T> Future<T> call(Operation op, Buffer body, Decoder<T> decoder) {
+  private <T> Future<T> call(Operation op, @Nullable Buffer body, Decoder<T> decoder) {
     long start = System.nanoTime();
     long deadlineAt = start + settings.deadline().toNanos();
     Promise<T> result = Promise.promise();
@@ -199,11 +200,11 @@ public final class WebhookClient {
 
   private <T> void attempt(
       Operation op,
-      Buffer body,
+      @Nullable Buffer body,
       Decoder<T> decoder,
       long deadlineAt,
       int attemptNo,
-      WebhookException previous,
+      @Nullable WebhookException previous,
       Promise<T> result) {
     if (!breaker.tryAcquirePermission()) {
       if (previous != null) {

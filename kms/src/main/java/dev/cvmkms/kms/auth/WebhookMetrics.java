@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -38,7 +39,7 @@ final class WebhookMetrics {
 
   private final MeterRegistry registry;
   private final Map<String, Timer> calls = new ConcurrentHashMap<>();
-  private final Map<Operation, Counter> retries = new EnumMap<>(Operation.class);
+  private final Map<Operation, Counter> retries = new EnumMap<>(Operation.class); // every op
 
   WebhookMetrics(MeterRegistry registry, CircuitBreaker breaker) {
     this.registry = registry;
@@ -71,6 +72,7 @@ final class WebhookMetrics {
   }
 
   void retry(Operation op) {
-    retries.get(op).increment();
+    Objects.requireNonNull(retries.get(op), "the constructor registers every operation")
+        .increment();
   }
 }

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where the webhook's three endpoints are (spec kms-protocol §7.2, §7.3) and how requests to them
@@ -18,7 +19,7 @@ final class WebhookTarget {
   private final String infoUri;
   private final String appUri;
   private final String kmsUri;
-  private final String basicAuth;
+  private final @Nullable String basicAuth; // null without userinfo in the URL
   private final String userAgent;
 
   WebhookTarget(URI url, String version) {
@@ -83,7 +84,7 @@ final class WebhookTarget {
     return sb.toString();
   }
 
-  private static String basicAuth(String rawUserInfo) {
+  private static @Nullable String basicAuth(@Nullable String rawUserInfo) {
     if (rawUserInfo == null) {
       return null;
     }

@@ -155,7 +155,11 @@ public final class HttpImageVerifier implements ImageVerifier {
     Context ctx = vertx.getOrCreateContext();
     return Future.fromCompletionStage(
             upstream.call("POST /verify", false, timeout -> attempt(body, timeout)), ctx)
-        .recover(e -> Future.failedFuture(unavailable(e.getMessage())));
+        .recover(
+            e ->
+                Future.failedFuture(
+                    unavailable(
+                        e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
   }
 
   /** One exchange, failed with an {@link UpstreamException} naming its outcome. */

@@ -1,5 +1,8 @@
 package dev.cvmkms.kms.client;
 
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
 /** A failed KMS call; the message says which step failed and never carries key material. */
 public final class KmsClientException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -20,15 +23,23 @@ public final class KmsClientException extends RuntimeException {
     CLIENT_CERTIFICATE
   }
 
+  private final String message;
   private final Reason reason;
 
   public KmsClientException(Reason reason, String message) {
     this(reason, message, null);
   }
 
-  public KmsClientException(Reason reason, String message, Throwable cause) {
+  public KmsClientException(Reason reason, String message, @Nullable Throwable cause) {
     super(message, cause);
+    this.message = Objects.requireNonNull(message, "message");
     this.reason = reason;
+  }
+
+  /** Never null: every failure is made with its message. */
+  @Override
+  public String getMessage() {
+    return message;
   }
 
   public Reason reason() {

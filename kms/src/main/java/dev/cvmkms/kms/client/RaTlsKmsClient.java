@@ -39,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Talks to a KMS the way a dstack guest does, with the server always verified (spec §14.1, §11).
@@ -197,7 +198,11 @@ public final class RaTlsKmsClient {
                   Future<Verified> checked =
                       early.get() != null
                           ? Future.succeededFuture(early.get())
-                          : verify(seenChain.get(), root, null);
+                          : verify(
+                              Objects.requireNonNull(
+                                  seenChain.get(), "post shows the chain before the body"),
+                              root,
+                              null);
                   return checked.map(v -> new Session(tempCa, root, v.leaf(), v.attestation()));
                 }));
   }
@@ -210,7 +215,7 @@ public final class RaTlsKmsClient {
    * verified in this session (its attestation is not verified twice).
    */
   private Future<Verified> verify(
-      List<X509Certificate> chain, X509Certificate root, Verified known) {
+      List<X509Certificate> chain, X509Certificate root, @Nullable Verified known) {
     return workers.run(
         () -> {
           X509Certificate leaf =
@@ -236,7 +241,7 @@ public final class RaTlsKmsClient {
     private final GetTempCaCertResponse tempCa;
     private final X509Certificate root;
     private final Verified server;
-    private Future<RaTlsClientCertificate> clientCert;
+    private @Nullable Future<RaTlsClientCertificate> clientCert; // made on first use
 
     private Session(
         GetTempCaCertResponse tempCa,
@@ -297,8 +302,9 @@ public final class RaTlsKmsClient {
     }
 
     private synchronized Future<RaTlsClientCertificate> clientCertificate() {
-      if (clientCert == null || clientCert.failed()) {
-        clientCert =
+      Future<RaTlsClientCertificate> cert = clientCert;
+      if (cert == null || cert.failed()) {
+        cert =
             workers.run(
                 () ->
                     RaTlsClientCertificate.issue(
@@ -307,8 +313,9 @@ public final class RaTlsKmsClient {
                         settings.attester(),
                         new SecureRandom(),
                         settings.serverPolicy().clock().instant()));
+        clientCert = cert;
       }
-      return clientCert;
+      return cert;
     }
   }
 

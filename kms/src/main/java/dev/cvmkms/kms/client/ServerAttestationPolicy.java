@@ -28,6 +28,8 @@ public record ServerAttestationPolicy(AttestationVerifier verifier, boolean requ
   }
 
   /**
+   * Checks the attestation in the server's leaf certificate against this policy.
+   *
    * @return the verified attestation, empty if the leaf has none and none is required
    * @throws KmsClientException (SERVER_REJECTED) if it is missing but required, or does not verify
    */

@@ -21,6 +21,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a dstack guest requires of a KMS's TLS server certificate (spec §14.1 step 3), checked here
@@ -33,6 +34,8 @@ public final class ServerCertificateCheck {
   private ServerCertificateCheck() {}
 
   /**
+   * Checks the server's chain, host name and usage, and returns its leaf.
+   *
    * @param chain the server's chain, leaf first (dstack's KMS sends only the leaf)
    * @param root the only trust anchor
    * @param host the host name or IP literal we connected to
@@ -129,7 +132,7 @@ public final class ServerCertificateCheck {
   }
 
   /** The address bytes of an IPv4/IPv6 literal, or null for a name (never resolves). */
-  static byte[] ipLiteral(String s) {
+  static byte @Nullable [] ipLiteral(String s) {
     String v = s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
     boolean v4 = v.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     boolean v6 = v.contains(":") && v.matches("[0-9A-Fa-f:.%a-zA-Z]+");

@@ -7,6 +7,7 @@ import java.security.cert.X509Certificate;
 import java.util.Objects;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.X509ExtendedKeyManager;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A key manager holding exactly one key and its chain, offered for every client handshake. Vert.x
@@ -43,22 +44,22 @@ final class SingleKeyManager extends X509ExtendedKeyManager {
   }
 
   @Override
-  public String[] getServerAliases(String keyType, Principal[] issuers) {
+  public String @Nullable [] getServerAliases(String keyType, Principal[] issuers) {
     return null; // a client key only
   }
 
   @Override
-  public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+  public @Nullable String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
     return null;
   }
 
   @Override
-  public X509Certificate[] getCertificateChain(String alias) {
+  public X509Certificate @Nullable [] getCertificateChain(String alias) {
     return ALIAS.equals(alias) ? chain.clone() : null;
   }
 
   @Override
-  public PrivateKey getPrivateKey(String alias) {
+  public @Nullable PrivateKey getPrivateKey(String alias) {
     return ALIAS.equals(alias) ? key : null;
   }
 

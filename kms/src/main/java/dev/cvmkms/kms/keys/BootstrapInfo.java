@@ -15,6 +15,7 @@ import java.util.Optional;
  * @param k256Pubkey compressed secp256k1 public key (33 bytes)
  * @param attestation raw VersionedAttestation bytes over {@link ReportData#forBootstrap}
  */
+@SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare the array contents
 public record BootstrapInfo(byte[] caPubkey, byte[] k256Pubkey, byte[] attestation) {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HexFormat HEX = HexFormat.of();

@@ -12,6 +12,7 @@ import java.util.Set;
 import org.bouncycastle.asn1.ASN1String;
 import org.bouncycastle.asn1.x500.RDN;
 import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * dstack's {@code cert_dir} file names and formats (spec §8.1), and the translation between those
@@ -150,7 +151,8 @@ final class CertDirFiles {
         problems.add(K256_KEY + ": " + e.getMessage());
       }
     }
-    if (!problems.isEmpty()) {
+    // A null pair or k256 has always added its problem (missing or unreadable file).
+    if (!problems.isEmpty() || tmpCa == null || rootCa == null || rpc == null || k256 == null) {
       throw new KeyStoreException(
           where + " cannot be loaded: " + String.join("; ", problems) + ". " + RECOVERY);
     }
@@ -186,7 +188,8 @@ final class CertDirFiles {
             + " aside deliberately if you really mean to start a new KMS identity.");
   }
 
-  private static CertifiedKey pair(
+  /** The parsed key and certificate, or null after adding to {@code problems} why not. */
+  private static @Nullable CertifiedKey pair(
       Map<String, byte[]> files, String keyName, String certName, List<String> problems) {
     byte[] key = files.get(keyName);
     byte[] cert = files.get(certName);
@@ -206,8 +209,8 @@ final class CertDirFiles {
         problems.add(certName + ": " + e.getMessage());
       }
     }
-    if (keyPair == null || certificate == null) {
-      return null;
+    if (key == null || cert == null || keyPair == null || certificate == null) {
+      return null; // missing (REQUIRED says so) or unreadable (said above)
     }
     if (!EcKeys.samePublicKey(keyPair.getPublic(), certificate.getPublicKey())) {
       problems.add(certName + " does not belong to " + keyName + " (different public key)");

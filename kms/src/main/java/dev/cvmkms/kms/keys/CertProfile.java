@@ -72,6 +72,7 @@ public record CertProfile(
   }
 
   /** One dstack custom extension: its OID and raw content (wrapped in OCTET STRING on output). */
+  @SuppressWarnings("ArrayRecordComponent") // certificate builder input; never compared or hashed
   public record CustomExtension(String oid, byte[] content) {
     public CustomExtension {
       Objects.requireNonNull(oid, "oid");

@@ -14,8 +14,9 @@ import java.io.IOException;
 @FunctionalInterface
 public interface KeyAttester {
   /**
+   * Returns serialized VersionedAttestation bytes over {@code reportData64}.
+   *
    * @param reportData64 exactly 64 bytes
-   * @return serialized VersionedAttestation bytes
    */
   byte[] attest(byte[] reportData64) throws IOException;
 }

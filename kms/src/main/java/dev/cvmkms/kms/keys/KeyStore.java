@@ -28,6 +28,8 @@ public interface KeyStore {
   }
 
   /**
+   * Which files are present: none, or all of them.
+   *
    * @throws KeyStoreException if some but not all files are present, naming them
    */
   State state() throws KeyStoreException;

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param timestamp Unix seconds of the signature
  * @param signature the 65-byte {@code r ‖ s ‖ v}
  */
+@SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare the array contents
 public record ResponseSignature(long timestamp, byte[] signature) {
   public static final String TIMESTAMP_HEADER = "X-Kms-Timestamp";
   public static final String SIGNATURE_HEADER = "X-Kms-Signature";

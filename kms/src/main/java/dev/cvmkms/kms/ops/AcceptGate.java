@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The connection caps applied where a connection is accepted, before any byte of TLS. Vert.x hands
@@ -151,7 +152,7 @@ public final class AcceptGate extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public Throwable unavailabilityCause() {
+    public @Nullable Throwable unavailabilityCause() {
       return null;
     }
   }

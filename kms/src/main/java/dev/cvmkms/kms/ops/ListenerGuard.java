@@ -21,10 +21,12 @@ import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,7 +71,7 @@ public final class ListenerGuard {
   private final AtomicInteger open = new AtomicInteger();
   private final Map<String, Integer> perAddress = new ConcurrentHashMap<>();
   private final Map<HttpConnection, Conn> connections = new ConcurrentHashMap<>();
-  private final Map<Cause, Counter> cuts = new EnumMap<>(Cause.class);
+  private final Map<Cause, Counter> cuts = new EnumMap<>(Cause.class); // every cause
 
   /**
    * @param listener the listener's name for the metric tag ({@code rpc}, {@code onboard}, ...)
@@ -168,7 +170,7 @@ public final class ListenerGuard {
                               listening.actualPort(),
                               maxConnections,
                               limits.maxConnectionsPerAddress(),
-                              cause -> cuts.get(cause).increment()));
+                              cause -> counter(cause).increment()));
               return listening;
             });
   }
@@ -206,7 +208,11 @@ public final class ListenerGuard {
 
   /** How many were cut for {@code cause} so far (tests). */
   public long cut(Cause cause) {
-    return (long) cuts.get(cause).count();
+    return (long) counter(cause).count();
+  }
+
+  private Counter counter(Cause cause) {
+    return Objects.requireNonNull(cuts.get(cause), "the constructor registers every cause");
   }
 
   // Under AcceptGate (KmsRuntime's Vert.x) the caps below are not the binding check: the gate
@@ -230,7 +236,7 @@ public final class ListenerGuard {
   }
 
   private void refuse(HttpConnection connection, Cause cause) {
-    cuts.get(cause).increment();
+    counter(cause).increment();
     connection.close();
   }
 
@@ -248,7 +254,7 @@ public final class ListenerGuard {
    * Checks one request as it arrives; null when it was answered here, else the action to run when
    * its response has ended.
    */
-  private Runnable begin(HttpServerRequest request) {
+  private @Nullable Runnable begin(HttpServerRequest request) {
     Conn conn = connections.get(request.connection());
     if (conn != null) {
       conn.requestArrived();
@@ -298,7 +304,7 @@ public final class ListenerGuard {
 
   /** 400 in the pRPC error format on RPC paths, text elsewhere; one log line, no stack trace. */
   private void badUrl(HttpServerRequest request) {
-    cuts.get(Cause.BAD_URL).increment();
+    counter(Cause.BAD_URL).increment();
     SocketAddress remote = request.remoteAddress();
     LOG.info(
         "refused a request with malformed percent-encoding in its URL from {}",
@@ -311,7 +317,7 @@ public final class ListenerGuard {
     String path = request.path() == null ? "" : request.path();
     io.vertx.core.Future<Void> sent =
         path.startsWith("/prpc/")
-            ? PrpcErrors.send(response, request.method() == HttpMethod.GET, message)
+            ? PrpcErrors.send(response, HttpMethod.GET.equals(request.method()), message)
             : response
                 .setStatusCode(400)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
@@ -340,7 +346,7 @@ public final class ListenerGuard {
     if (request.isEnded()) {
       return; // the body is in; a slow handler is not the client's fault
     }
-    cuts.get(Cause.BODY_TIMEOUT).increment();
+    counter(Cause.BODY_TIMEOUT).increment();
     HttpServerResponse response = request.response();
     if (!response.headWritten() && !response.ended() && !response.closed()) {
       response
@@ -355,7 +361,7 @@ public final class ListenerGuard {
   }
 
   private void refuse(HttpServerRequest request, int status, Cause cause, String message) {
-    cuts.get(cause).increment();
+    counter(cause).increment();
     HttpServerResponse response = request.response();
     if (request.version() != HttpVersion.HTTP_2) {
       response.putHeader(HttpHeaders.CONNECTION, "close");
@@ -398,7 +404,7 @@ public final class ListenerGuard {
               t -> {
                 timer = -1;
                 if (active == 0) {
-                  cuts.get(Cause.HEADER_TIMEOUT).increment();
+                  counter(Cause.HEADER_TIMEOUT).increment();
                   connection.close();
                 }
               });

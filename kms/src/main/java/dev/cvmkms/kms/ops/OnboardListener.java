@@ -38,7 +38,7 @@ public final class OnboardListener {
           + " connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none';"
           + " frame-ancestors 'none'";
   private static final String TEXT = "text/plain; charset=utf-8";
-  private static final Duration MIN_IDLE = Duration.ofSeconds(120);
+  private static final Duration MIN_IDLE = Duration.ofMinutes(2);
 
   private final HttpServer server;
 

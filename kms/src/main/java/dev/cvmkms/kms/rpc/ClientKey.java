@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import javax.net.ssl.SSLPeerUnverifiedException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who a request counts against for rate limiting: {@code app:<hex>} from the app-id extension of
@@ -66,12 +67,17 @@ public final class ClientKey {
   }
 
   /** The right-most entry not naming a trusted proxy; null when there is none usable. */
-  private String forwarded(String header) {
+  private @Nullable String forwarded(@Nullable String header) {
     if (header == null || header.isEmpty() || header.length() > MAX_FORWARDED_LENGTH) {
       return null;
     }
-    String[] hops = header.split(",");
-    for (int i = hops.length - 1; i >= 0; i--) {
+    String[] hops = header.split(",", -1);
+    int end = hops.length;
+    // Trailing empty entries ("a,b,") are skipped, not a bad hop: split(",")'s old rule.
+    while (end > 0 && hops[end - 1].isEmpty()) {
+      end--;
+    }
+    for (int i = end - 1; i >= 0; i--) {
       String hop = hops[i].strip();
       if (hop.isEmpty()) {
         return null;
@@ -83,7 +89,7 @@ public final class ClientKey {
     return null;
   }
 
-  private static String appId(HttpConnection connection) {
+  private static @Nullable String appId(@Nullable HttpConnection connection) {
     if (connection == null || !connection.isSsl()) {
       return null;
     }

@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one mapping from a failure to pRPC's error response (spec kms-protocol §2.4): always HTTP
@@ -40,7 +41,7 @@ public final class PrpcErrors {
   }
 
   /** The {@link KmsException} behind {@code error}, unwrapping future wrappers; else null. */
-  static KmsException asKmsException(Throwable error) {
+  static @Nullable KmsException asKmsException(Throwable error) {
     Throwable t = error;
     for (int i = 0; i < 4 && t != null; i++) {
       if (t instanceof KmsException kms) {

@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-request meters of one {@link PrpcRoutes}. All meters are registered up front, so the scrape
@@ -24,37 +25,46 @@ final class PrpcMetrics {
   static final String UNKNOWN = "unknown";
   static final Set<String> ATTESTATION_METHODS = Set.of("GetAppKey", "GetKmsKey", "SignCert");
 
+  /** dstack's two counters, shared by the attestation methods. */
+  private record AttestationCounters(Counter requests, Counter failures) {}
+
+  /** {@code attestation} is null for a method that dstack's counters do not count. */
   private record MethodMeters(
-      Counter ok, Counter error, Counter rateLimited, Timer duration, boolean attestation) {}
+      Counter ok,
+      Counter error,
+      Counter rateLimited,
+      Timer duration,
+      @Nullable AttestationCounters attestation) {}
 
   private final Map<String, MethodMeters> meters = new HashMap<>();
-  private final Counter attestationRequests;
-  private final Counter attestationFailures;
+  private final MethodMeters unknown;
 
   PrpcMetrics(MeterRegistry registry, Collection<String> methodNames) {
-    boolean anyAttestation = false;
+    AttestationCounters attestation =
+        methodNames.stream().anyMatch(ATTESTATION_METHODS::contains)
+            ? registerAttestation(registry)
+            : null;
     for (String name : methodNames) {
-      meters.put(name, register(registry, name, ATTESTATION_METHODS.contains(name)));
-      anyAttestation |= ATTESTATION_METHODS.contains(name);
+      meters.put(
+          name, register(registry, name, ATTESTATION_METHODS.contains(name) ? attestation : null));
     }
-    meters.put(UNKNOWN, register(registry, UNKNOWN, false));
-    if (anyAttestation) {
-      // Named as dstack names them; Micrometer adds the _total suffix for counters.
-      attestationRequests =
-          Counter.builder("dstack_kms_attestation_requests")
-              .description("Number of attestation requests (GetAppKey, GetKmsKey, SignCert)")
-              .register(registry);
-      attestationFailures =
-          Counter.builder("dstack_kms_attestation_failures")
-              .description("Number of failed attestation requests (status >= 400)")
-              .register(registry);
-    } else {
-      attestationRequests = null;
-      attestationFailures = null;
-    }
+    unknown = register(registry, UNKNOWN, null);
+    meters.put(UNKNOWN, unknown);
   }
 
-  private static MethodMeters register(MeterRegistry registry, String method, boolean attestation) {
+  private static AttestationCounters registerAttestation(MeterRegistry registry) {
+    // Named as dstack names them; Micrometer adds the _total suffix for counters.
+    return new AttestationCounters(
+        Counter.builder("dstack_kms_attestation_requests")
+            .description("Number of attestation requests (GetAppKey, GetKmsKey, SignCert)")
+            .register(registry),
+        Counter.builder("dstack_kms_attestation_failures")
+            .description("Number of failed attestation requests (status >= 400)")
+            .register(registry));
+  }
+
+  private static MethodMeters register(
+      MeterRegistry registry, String method, @Nullable AttestationCounters attestation) {
     return new MethodMeters(
         requests(registry, method, "ok"),
         requests(registry, method, "error"),
@@ -79,19 +89,20 @@ final class PrpcMetrics {
 
   /** Counts one request refused by the rate limiter (also recorded as a finished request). */
   void rateLimited(String method) {
-    meters.getOrDefault(method, meters.get(UNKNOWN)).rateLimited().increment();
+    meters.getOrDefault(method, unknown).rateLimited().increment();
   }
 
   /** Records one finished request; {@code method} is the trimmed name (unknown ones pooled). */
   void record(String method, int status, long nanos) {
-    MethodMeters m = meters.getOrDefault(method, meters.get(UNKNOWN));
+    MethodMeters m = meters.getOrDefault(method, unknown);
     boolean failed = status >= 400;
     (failed ? m.error() : m.ok()).increment();
     m.duration().record(nanos, TimeUnit.NANOSECONDS);
-    if (m.attestation()) {
-      attestationRequests.increment();
+    AttestationCounters attestation = m.attestation();
+    if (attestation != null) {
+      attestation.requests().increment();
       if (failed) {
-        attestationFailures.increment();
+        attestation.failures().increment();
       }
     }
   }

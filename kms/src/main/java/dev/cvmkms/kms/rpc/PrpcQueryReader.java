@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads a GET query string into a message the way serde_qs does for pRPC: {@code a=1&b=x},
@@ -26,12 +27,12 @@ final class PrpcQueryReader {
 
   private PrpcQueryReader() {}
 
-  static Message read(String rawQuery, Message defaultInstance) {
+  static Message read(@Nullable String rawQuery, Message defaultInstance) {
     if (rawQuery == null || rawQuery.isEmpty()) {
       return defaultInstance;
     }
     Map<String, Object> tree = new LinkedHashMap<>();
-    for (String pair : rawQuery.split("&")) {
+    for (String pair : rawQuery.split("&", -1)) { // empty pairs, trailing or not, are skipped
       if (pair.isEmpty()) {
         continue;
       }

@@ -25,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,11 +62,13 @@ public final class PrpcRoutes {
   private final String servicePrefix;
   private final Map<String, PrpcMethod<?, ?>> methods;
   private final PrpcMetrics metrics;
-  private final String versionHeader;
-  private final RateLimiter limiter; // null: unlimited
-  private final ClientKey clientKey;
+  private final @Nullable String versionHeader;
+  private final @Nullable Limit limit; // null: unlimited
   private Set<String> signedMethods = Set.of();
-  private ResponseSigner signer;
+  private @Nullable ResponseSigner signer;
+
+  /** The rate limiter and how its clients are told apart. */
+  private record Limit(RateLimiter limiter, ClientKey clientKey) {}
 
   /**
    * @param servicePrefix the prefix trimmed from method names: {@code "KMS."}, {@code "Onboard."}
@@ -78,7 +81,7 @@ public final class PrpcRoutes {
       String servicePrefix,
       List<? extends PrpcMethod<?, ?>> methods,
       MeterRegistry registry,
-      String appVersion) {
+      @Nullable String appVersion) {
     this(servicePrefix, methods, registry, appVersion, null);
   }
 
@@ -94,10 +97,9 @@ public final class PrpcRoutes {
       String servicePrefix,
       List<? extends PrpcMethod<?, ?>> methods,
       MeterRegistry registry,
-      String appVersion,
-      RateLimiter limiter) {
-    this.limiter = limiter;
-    this.clientKey = limiter == null ? null : new ClientKey(limiter.config());
+      @Nullable String appVersion,
+      @Nullable RateLimiter limiter) {
+    this.limit = limiter == null ? null : new Limit(limiter, new ClientKey(limiter.config()));
     this.servicePrefix = Objects.requireNonNull(servicePrefix, "servicePrefix");
     Map<String, PrpcMethod<?, ?>> byName = new LinkedHashMap<>();
     for (PrpcMethod<?, ?> method : methods) {
@@ -136,6 +138,7 @@ public final class PrpcRoutes {
    * Call once before listening: their class initialisation takes hundreds of milliseconds on a cold
    * JVM and would otherwise run on the event loop inside the first request.
    */
+  @SuppressWarnings("IgnoredPureGetter") // toByteArray runs only to load the binary codec's classes
   public void warmUp() {
     Set<com.google.protobuf.Descriptors.FileDescriptor> files = new java.util.HashSet<>();
     for (PrpcMethod<?, ?> method : methods.values()) {
@@ -171,14 +174,15 @@ public final class PrpcRoutes {
   private void handle(RoutingContext ctx) {
     HttpServerRequest request = ctx.request();
     String name = trimPrefix(Objects.requireNonNullElse(ctx.pathParam("method"), ""));
-    boolean get = request.method() == HttpMethod.GET;
+    boolean get = HttpMethod.GET.equals(request.method());
     boolean queryJson = get || jsonFlag(request.query());
     Exchange exchange = new Exchange(ctx, name, queryJson || isJson(request));
     if (versionHeader != null) {
       ctx.response().putHeader("X-App-Version", versionHeader);
     }
-    if (limiter != null) {
-      java.time.Duration wait = limiter.tryAcquire(name, clientKey.idOf(request));
+    Limit limit = this.limit;
+    if (limit != null) {
+      java.time.Duration wait = limit.limiter().tryAcquire(name, limit.clientKey().idOf(request));
       if (!wait.isZero()) {
         PrpcMethod<?, ?> known = methods.get(name);
         exchange.rateLimited(wait, known == null ? 0 : known.bodyLimit());
@@ -278,7 +282,7 @@ public final class PrpcRoutes {
     if (method.ignoresPayload()) {
       return defaults;
     }
-    if (request.method() == HttpMethod.GET) {
+    if (HttpMethod.GET.equals(request.method())) {
       return PrpcJson.decodeQuery(request.query(), defaults);
     }
     if (json) {
@@ -300,6 +304,7 @@ public final class PrpcRoutes {
       handlerFailed(exchange, e);
       return;
     }
+    ResponseSigner signer = this.signer;
     if (signer == null || !signedMethods.contains(exchange.method)) {
       exchange.succeed(payload, Map.of());
       return;
@@ -350,11 +355,11 @@ public final class PrpcRoutes {
   }
 
   /** True when the query has {@code json} with value "", "1" or "true" ({@code ?json}, ...). */
-  static boolean jsonFlag(String rawQuery) {
+  static boolean jsonFlag(@Nullable String rawQuery) {
     if (rawQuery == null || rawQuery.isEmpty()) {
       return false;
     }
-    for (String pair : rawQuery.split("&")) {
+    for (String pair : rawQuery.split("&", -1)) { // an empty pair is no "json" key: skipped
       int eq = pair.indexOf('=');
       String key = decodeOrNull(eq < 0 ? pair : pair.substring(0, eq));
       if (!"json".equals(key)) {
@@ -366,7 +371,7 @@ public final class PrpcRoutes {
     return false;
   }
 
-  private static String decodeOrNull(String s) {
+  private static @Nullable String decodeOrNull(String s) {
     try {
       return URLDecoder.decode(s, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
@@ -480,7 +485,7 @@ public final class PrpcRoutes {
       }
     }
 
-    private void finish(int status, String error) {
+    private void finish(int status, @Nullable String error) {
       done = true;
       long nanos = System.nanoTime() - startNanos;
       metrics.record(method, status, nanos);

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Caller identity at the edge (spec §4.0(A)): when the TLS client presented a certificate, read its
@@ -82,6 +83,7 @@ public final class CallerAttestation {
   }
 
   /** What to verify: the attestation, its key binding and the verifier; null for none. */
+  @SuppressWarnings("ArrayRecordComponent") // work item; never compared or hashed
   private record Pending(
       VersionedAttestation attestation, byte[] binding, AttestationVerifier verifier) {}
 
@@ -90,7 +92,7 @@ public final class CallerAttestation {
     return t instanceof AttestationException a ? invalidQuote(a) : t;
   }
 
-  private Pending extract(X509Certificate leaf) {
+  private @Nullable Pending extract(X509Certificate leaf) {
     try {
       // Parsed only to reject malformed extensions, as dstack does; the values are not used.
       RaTlsExtensions.content(leaf, RaTlsExtensions.APP_ID);

@@ -18,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +49,7 @@ public final class FileAuditLog implements AuditLog {
   private final AuditRotation rotation;
   private final WorkerExecutor worker;
   private final Counter failures;
-  private FileChannel channel; // only touched on the worker thread
+  private @Nullable FileChannel channel; // only touched on the worker thread; null: closed
   private long size; // of the open file; only touched on the worker thread
 
   /** A log whose failure counter is not exported (tests, tools). */
@@ -142,7 +143,8 @@ public final class FileAuditLog implements AuditLog {
   }
 
   private FileChannel ensureOpen() throws IOException {
-    if (channel == null || !channel.isOpen()) {
+    FileChannel ch = channel;
+    if (ch == null || !ch.isOpen()) {
       Path parent = path.toAbsolutePath().getParent();
       if (parent != null) {
         Files.createDirectories(parent);
@@ -154,18 +156,19 @@ public final class FileAuditLog implements AuditLog {
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(MODE)
               }
               : new java.nio.file.attribute.FileAttribute<?>[0];
-      channel =
+      ch =
           FileChannel.open(
               path,
               java.util.Set.of(
                   StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
               attrs);
+      channel = ch;
       if (posix && !MODE.containsAll(Files.getPosixFilePermissions(path))) {
         Files.setPosixFilePermissions(path, MODE); // a file from an older version was 0644
       }
-      size = channel.size();
+      size = ch.size();
     }
-    return channel;
+    return ch;
   }
 
   /** path.(n-1) → path.n … path → path.1, dropping the oldest; then a new file at path. */
@@ -187,9 +190,10 @@ public final class FileAuditLog implements AuditLog {
   }
 
   private void closeQuietly() {
-    if (channel != null) {
+    FileChannel ch = channel;
+    if (ch != null) {
       try {
-        channel.close();
+        ch.close();
       } catch (IOException ignored) {
         // already failing; the next append reopens
       }

@@ -44,6 +44,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code KMS} proto service: one method per RPC, each a short list of steps (spec §4). Public
@@ -59,7 +60,8 @@ public final class KmsService {
   private final PublicMaterial material;
   private final AuthPolicy auth;
   private final SelfCheck selfCheck;
-  private final KeyRelease release; // null: public RPCs only (tests of GetMeta/GetTempCaCert)
+  // null: public RPCs only (tests of GetMeta/GetTempCaCert)
+  private final @Nullable KeyRelease release;
   private final GetTempCaCertResponse tempCa;
   private final ByteString k256Pubkey;
 
@@ -70,7 +72,7 @@ public final class KmsService {
 
   /** The full service. */
   public KmsService(
-      PublicMaterial material, AuthPolicy auth, SelfCheck selfCheck, KeyRelease release) {
+      PublicMaterial material, AuthPolicy auth, SelfCheck selfCheck, @Nullable KeyRelease release) {
     this.material = Objects.requireNonNull(material, "material");
     this.auth = Objects.requireNonNull(auth, "auth");
     this.selfCheck = Objects.requireNonNull(selfCheck, "selfCheck");

@@ -10,6 +10,7 @@ import java.util.Optional;
  * CA certificate, the compressed root K256 public key, the temp CA pair (its key is public by
  * design: it only signs RA-TLS client certificates) and the optional bootstrap info.
  */
+@SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare the array contents
 public record PublicMaterial(
     String rootCaPem,
     byte[] k256CompressedPubkey,

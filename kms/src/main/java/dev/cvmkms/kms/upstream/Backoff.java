@@ -16,6 +16,8 @@ public record Backoff(Duration base, Duration max, DoubleSupplier random) {
   }
 
   /**
+   * The delay before retry number {@code retry}, in nanoseconds.
+   *
    * @param retry 0 for the first retry
    * @param retryAfterNanos the upstream's Retry-After, or -1; the delay is never shorter
    */

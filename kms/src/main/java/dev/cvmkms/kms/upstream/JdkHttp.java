@@ -24,6 +24,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One upstream's HTTP transport on the JDK client's asynchronous API: no caller thread ever waits
@@ -36,8 +37,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class JdkHttp implements AutoCloseable {
   /** A complete response with its (capped) body. */
+  @SuppressWarnings("ArrayRecordComponent") // a response as received; never compared or hashed
   public record Response(int status, HttpHeaders headers, byte[] body) {
-    public String header(String name) {
+    public @Nullable String header(String name) {
       return headers.firstValue(name).orElse(null);
     }
   }
@@ -108,15 +110,17 @@ public final class JdkHttp implements AutoCloseable {
             sent.cancel(true);
           }
         });
-    sent.whenComplete(
-        (resp, e) -> {
-          slots.release();
-          if (e != null) {
-            result.completeExceptionally(transportError(e, what, timeoutMs));
-          } else {
-            result.complete(new Response(resp.statusCode(), resp.headers(), resp.body()));
-          }
-        });
+    // The callback settles `result` itself; the stage whenComplete returns only repeats sent's.
+    CompletableFuture<HttpResponse<byte[]>> unused =
+        sent.whenComplete(
+            (resp, e) -> {
+              slots.release();
+              if (e != null) {
+                result.completeExceptionally(transportError(e, what, timeoutMs));
+              } else {
+                result.complete(new Response(resp.statusCode(), resp.headers(), resp.body()));
+              }
+            });
     return result;
   }
 
@@ -189,7 +193,7 @@ public final class JdkHttp implements AutoCloseable {
     private final java.util.function.Supplier<UpstreamException> tooLarge;
     private final CompletableFuture<byte[]> body = new CompletableFuture<>();
     private final ByteArrayOutputStream acc = new ByteArrayOutputStream();
-    private Flow.Subscription subscription;
+    private Flow.@Nullable Subscription subscription; // set by onSubscribe, which Flow calls first
 
     CappedBody(boolean refuse, int max, java.util.function.Supplier<UpstreamException> tooLarge) {
       this.refuse = refuse;
@@ -220,7 +224,10 @@ public final class JdkHttp implements AutoCloseable {
       }
       for (ByteBuffer b : items) {
         if (acc.size() + b.remaining() > max) {
-          subscription.cancel();
+          Flow.Subscription s = subscription;
+          if (s != null) {
+            s.cancel();
+          }
           body.completeExceptionally(tooLarge.get());
           return;
         }

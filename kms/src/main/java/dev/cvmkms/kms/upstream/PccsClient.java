@@ -14,10 +14,12 @@ import java.net.http.HttpRequest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.DoubleSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one PCCS (or Intel PCS) client of the process: the four collateral GETs of a key run in
@@ -109,9 +111,10 @@ public final class PccsClient implements CollateralSource, AutoCloseable {
                       try {
                         protocol.check(index, answer(resp));
                       } catch (AttestationException e) {
+                        // The message is "<reason>: <detail>"; the detail is what goes on.
+                        String message = Objects.requireNonNullElse(e.getMessage(), "");
                         throw new UpstreamException(
-                            Outcome.ERROR,
-                            e.getMessage().replaceFirst("^" + e.reason() + ": ", ""));
+                            Outcome.ERROR, message.replaceFirst("^" + e.reason() + ": ", ""));
                       }
                       return resp;
                     }));
@@ -120,7 +123,7 @@ public final class PccsClient implements CollateralSource, AutoCloseable {
   private static PccsProtocol.Answer answer(JdkHttp.Response r) {
     return new PccsProtocol.Answer() {
       @Override
-      public String header(String name) {
+      public @Nullable String header(String name) {
         return r.header(name);
       }
 

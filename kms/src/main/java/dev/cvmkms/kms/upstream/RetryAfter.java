@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import org.jspecify.annotations.Nullable;
 
 /**
  * RFC 9110 {@code Retry-After}: delay-seconds or an HTTP-date, capped at one hour. The same class,
@@ -15,7 +16,7 @@ public final class RetryAfter {
   private RetryAfter() {}
 
   /** The delay in nanoseconds, or -1 when the header is absent or unreadable. */
-  public static long nanos(String value, Clock clock) {
+  public static long nanos(@Nullable String value, Clock clock) {
     if (value == null || value.isBlank()) {
       return -1;
     }

@@ -2,6 +2,7 @@ package dev.cvmkms.kms.upstream;
 
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -21,6 +22,9 @@ public interface Timers {
               t.setDaemon(true);
               return t;
             });
-    return (delay, task) -> s.schedule(task, Math.max(0, delay), TimeUnit.MILLISECONDS);
+    return (delay, task) -> {
+      // Fire and forget, like vertx.setTimer: nothing waits on or cancels the timer.
+      ScheduledFuture<?> unused = s.schedule(task, Math.max(0, delay), TimeUnit.MILLISECONDS);
+    };
   }
 }

@@ -8,6 +8,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.DoubleSupplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +108,7 @@ public final class Upstream {
       Attempt<T> attempt,
       long deadlineAt,
       int retry,
-      UpstreamException previous,
+      @Nullable UpstreamException previous,
       CompletableFuture<T> result) {
     long left = deadlineAt - clock.millis();
     if (left < MIN_ATTEMPT_MS) {
@@ -142,44 +143,48 @@ public final class Upstream {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    f.whenComplete(
-        (v, e) -> {
-          long took = System.nanoTime() - t0;
-          if (e == null) {
-            breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
-            result.complete(v);
-            return;
-          }
-          UpstreamException u = asUpstream(e, what);
-          Outcome o = u.outcome();
-          if (o.isLocal() || (o == Outcome.TIMEOUT && cutByDeadline)) {
-            // Says nothing about the upstream: our own refusal, or our deadline ran out.
-            breaker.releasePermission();
-          } else if (o.tripsBreaker()) {
-            breaker.onError(took, java.util.concurrent.TimeUnit.NANOSECONDS, u);
-          } else {
-            breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
-          }
-          if (!idempotent || !o.retryable() || retry >= config.maxRetries()) {
-            result.completeExceptionally(withAttempts(u, retry + 1));
-            return;
-          }
-          long waitMs = backoff.delayNanos(retry, u.retryAfterNanos()) / 1_000_000;
-          if (deadlineAt - clock.millis() - waitMs < MIN_ATTEMPT_MS) {
-            result.completeExceptionally(withAttempts(u, retry + 1));
-            return;
-          }
-          metrics.retry();
-          LOG.debug(
-              "{} {} attempt {} failed ({}); retrying in {} ms",
-              name,
-              what,
-              retry + 1,
-              o.tag(),
-              waitMs);
-          timers.schedule(
-              waitMs, () -> attempt(what, idempotent, attempt, deadlineAt, retry + 1, u, result));
-        });
+    // The callback settles `result` itself; the stage whenComplete returns only repeats f's
+    // outcome.
+    CompletableFuture<T> unused =
+        f.whenComplete(
+            (v, e) -> {
+              long took = System.nanoTime() - t0;
+              if (e == null) {
+                breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+                result.complete(v);
+                return;
+              }
+              UpstreamException u = asUpstream(e, what);
+              Outcome o = u.outcome();
+              if (o.isLocal() || (o == Outcome.TIMEOUT && cutByDeadline)) {
+                // Says nothing about the upstream: our own refusal, or our deadline ran out.
+                breaker.releasePermission();
+              } else if (o.tripsBreaker()) {
+                breaker.onError(took, java.util.concurrent.TimeUnit.NANOSECONDS, u);
+              } else {
+                breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+              }
+              if (!idempotent || !o.retryable() || retry >= config.maxRetries()) {
+                result.completeExceptionally(withAttempts(u, retry + 1));
+                return;
+              }
+              long waitMs = backoff.delayNanos(retry, u.retryAfterNanos()) / 1_000_000;
+              if (deadlineAt - clock.millis() - waitMs < MIN_ATTEMPT_MS) {
+                result.completeExceptionally(withAttempts(u, retry + 1));
+                return;
+              }
+              metrics.retry();
+              LOG.debug(
+                  "{} {} attempt {} failed ({}); retrying in {} ms",
+                  name,
+                  what,
+                  retry + 1,
+                  o.tag(),
+                  waitMs);
+              timers.schedule(
+                  waitMs,
+                  () -> attempt(what, idempotent, attempt, deadlineAt, retry + 1, u, result));
+            });
   }
 
   private UpstreamException asUpstream(Throwable e, String what) {

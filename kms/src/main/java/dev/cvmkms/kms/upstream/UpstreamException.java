@@ -1,5 +1,7 @@
 package dev.cvmkms.kms.upstream;
 
+import java.util.Objects;
+
 /**
  * A failed upstream call. Messages are built by us (upstream name, path, status, a reason) and are
  * safe to log and return: never a URL's userinfo or query, never a response body.
@@ -7,6 +9,7 @@ package dev.cvmkms.kms.upstream;
 public final class UpstreamException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  private final String message;
   private final Outcome outcome;
   private final long retryAfterNanos;
 
@@ -16,8 +19,15 @@ public final class UpstreamException extends RuntimeException {
 
   public UpstreamException(Outcome outcome, String message, long retryAfterNanos) {
     super(message, null, false, false);
+    this.message = Objects.requireNonNull(message, "message");
     this.outcome = outcome;
     this.retryAfterNanos = retryAfterNanos;
+  }
+
+  /** Never null: every upstream failure is made with its message. */
+  @Override
+  public String getMessage() {
+    return message;
   }
 
   public Outcome outcome() {

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,7 +32,7 @@ final class UpstreamMetrics {
     Duration.ofSeconds(10)
   };
 
-  private final Map<Outcome, Timer> calls = new EnumMap<>(Outcome.class);
+  private final Map<Outcome, Timer> calls = new EnumMap<>(Outcome.class); // every outcome
   private final Counter retries;
 
   UpstreamMetrics(MeterRegistry registry, String upstream, CircuitBreaker breaker) {
@@ -58,7 +59,8 @@ final class UpstreamMetrics {
   }
 
   void call(Outcome outcome, long nanos) {
-    calls.get(outcome).record(nanos, TimeUnit.NANOSECONDS);
+    Objects.requireNonNull(calls.get(outcome), "the constructor registers every outcome")
+        .record(nanos, TimeUnit.NANOSECONDS);
   }
 
   void retry() {

@@ -10,6 +10,7 @@ import java.util.Objects;
  * @param confirm must be {@code "please sign cert:"} for the signature check to pass
  * @param pubkey SubjectPublicKeyInfo DER of the leaf key (P-256)
  */
+@SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare the array contents
 public record CertSigningRequest(
     String confirm, byte[] pubkey, CertConfig config, CsrAttestation attestation) {
 

@@ -14,6 +14,7 @@ public sealed interface CsrAttestation {
    * size are checked here; the full decode belongs to the attestation module, whose failures are
    * also "Failed to parse csr" upstream.
    */
+  @SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare the array contents
   record Versioned(byte[] bytes) implements CsrAttestation {
     public Versioned {
       bytes = bytes.clone();
@@ -41,6 +42,7 @@ public sealed interface CsrAttestation {
   }
 
   /** V1 (legacy TDX): the raw quote and the JSON event log (a list of TdxEvent). */
+  @SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare the array contents
   record LegacyTdx(byte[] quote, byte[] eventLog) implements CsrAttestation {
     public LegacyTdx {
       quote = quote.clone();

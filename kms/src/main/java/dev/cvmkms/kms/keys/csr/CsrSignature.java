@@ -13,6 +13,7 @@ import org.bouncycastle.crypto.params.ECDomainParameters;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.signers.ECDSASigner;
 import org.bouncycastle.math.ec.ECPoint;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The CSR signature check as upstream's {@code Csr::verify} does it: parse the SPKI and require an
@@ -62,7 +63,7 @@ final class CsrSignature {
   }
 
   /** ring accepts only the uncompressed form of a point on P-256; anything else is null. */
-  private static ECPoint p256Point(byte[] keyBits) {
+  private static @Nullable ECPoint p256Point(byte[] keyBits) {
     if (keyBits.length != 65 || keyBits[0] != 0x04) {
       return null;
     }
@@ -76,7 +77,7 @@ final class CsrSignature {
   /**
    * SEQUENCE { INTEGER r, INTEGER s } in strict DER with 1 ≤ r, s < n, nothing trailing, else null.
    */
-  private static BigInteger[] strictDerSignature(byte[] der) {
+  private static BigInteger @Nullable [] strictDerSignature(byte[] der) {
     if (der.length < 8 || der.length > MAX_DER_SIGNATURE || der[0] != 0x30) {
       return null;
     }
@@ -85,7 +86,10 @@ final class CsrSignature {
     }
     int[] at = {2};
     BigInteger r = derPositiveInteger(der, at);
-    BigInteger s = r == null ? null : derPositiveInteger(der, at);
+    if (r == null) {
+      return null;
+    }
+    BigInteger s = derPositiveInteger(der, at);
     if (s == null || at[0] != der.length) {
       return null;
     }
@@ -96,7 +100,7 @@ final class CsrSignature {
     return new BigInteger[] {r, s};
   }
 
-  private static BigInteger derPositiveInteger(byte[] der, int[] at) {
+  private static @Nullable BigInteger derPositiveInteger(byte[] der, int[] at) {
     int i = at[0];
     if (i + 2 > der.length || der[i] != 0x02) {
       return null;

@@ -4,6 +4,7 @@ import dev.cvmkms.kms.attestation.ratls.ScaleException;
 import dev.cvmkms.kms.attestation.ratls.ScaleReader;
 import dev.cvmkms.kms.attestation.ratls.ScaleWriter;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -70,7 +71,7 @@ public final class ScaleCsr {
       return new CertSigningRequest(
           confirm, pubkey, config, new CsrAttestation.LegacyTdx(quote, eventLog));
     } catch (ScaleException e) {
-      throw CsrException.parse(e.getMessage());
+      throw parseFailure(e);
     }
   }
 
@@ -86,7 +87,7 @@ public final class ScaleCsr {
       CertConfig config = readConfig(in, true);
       return new CertSigningRequest(confirm, pubkey, config, readAttestation(in));
     } catch (ScaleException e) {
-      throw CsrException.parse(e.getMessage());
+      throw parseFailure(e);
     }
   }
 
@@ -174,6 +175,11 @@ public final class ScaleCsr {
       throw new ScaleException("Unknown attestation wire format");
     }
     return new CsrAttestation.Versioned(bytes);
+  }
+
+  private static CsrException parseFailure(ScaleException e) {
+    // Every ScaleException is made with a message; the fallback only satisfies getMessage()'s type.
+    return CsrException.parse(Objects.requireNonNullElse(e.getMessage(), "malformed SCALE"));
   }
 
   private static void requireSize(byte[] csr) throws CsrException {

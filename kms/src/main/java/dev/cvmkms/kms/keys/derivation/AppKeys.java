@@ -9,6 +9,7 @@ package dev.cvmkms.kms.keys.derivation;
  * @param k256Key the app's 32-byte secp256k1 scalar
  * @param k256Signature 65 bytes, the root K256 key's signature over the app's public key
  */
+@SuppressWarnings("ArrayRecordComponent") // secret keys: equality is identity on purpose
 public record AppKeys(
     byte[] diskCryptKey, byte[] envCryptKey, byte[] k256Key, byte[] k256Signature) {
 

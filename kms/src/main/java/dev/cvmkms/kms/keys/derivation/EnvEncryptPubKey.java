@@ -12,6 +12,7 @@ import java.util.HexFormat;
  * @param timestamp Unix seconds covered by {@code signatureV1}
  * @param signatureV1 65 bytes over {@link AppSignatures#envPubKeyDigestV1}
  */
+@SuppressWarnings("ArrayRecordComponent") // equals/hashCode below compare the array contents
 public record EnvEncryptPubKey(
     byte[] publicKey, byte[] signature, long timestamp, byte[] signatureV1) {
 
