@@ -10,7 +10,9 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -94,8 +96,13 @@ final class FakeWebhook implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
-    Async.await(server.close());
+  public void close() throws ExecutionException, TimeoutException {
+    Future<Void> closed = server.close();
+    try {
+      closed.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the server still closes; we only stop waiting
+    }
   }
 
   // ---- behaviours ----

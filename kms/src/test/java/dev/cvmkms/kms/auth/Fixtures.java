@@ -18,16 +18,16 @@ final class Fixtures {
    */
   static final Duration SLACK = Duration.ofSeconds(3);
 
-  /**
-   * connect 1 s, attempt 1 s, deadline 2.5 s, 4 connections, 4 KiB, 2 retries: short enough for
-   * fault tests, long enough that a loaded 2-core CI machine does not turn a healthy call into a
-   * timeout.
-   */
   /** The metadata refresh the cache tests drive (shorter than the config allows). */
   static final Duration INFO_REFRESH = Duration.ofMillis(200);
 
   static final Duration INFO_MAX_STALE = Duration.ofSeconds(5);
 
+  /**
+   * connect 1 s, attempt 1 s, deadline 2.5 s, 4 connections, 4 KiB, 2 retries: short enough for
+   * fault tests, long enough that a loaded 2-core CI machine does not turn a healthy call into a
+   * timeout.
+   */
   static AuthApiConfig.Webhook fast(String url) {
     return settings(url, 1_000, 1_000, 2_500, 3, 300);
   }

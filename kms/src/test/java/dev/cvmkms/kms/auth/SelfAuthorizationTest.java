@@ -43,15 +43,15 @@ class SelfAuthorizationTest {
 
   private final FakePolicy policy = new FakePolicy();
   private final AtomicInteger attestations = new AtomicInteger();
-  private final Supplier<Future<BootInfo>> attest =
-      () -> {
-        attestations.incrementAndGet();
-        return Future.succeededFuture(Fixtures.boot());
-      };
+
+  private Future<BootInfo> attest() {
+    attestations.incrementAndGet();
+    return Future.succeededFuture(Fixtures.boot());
+  }
 
   @Test
   void bootInfoIsComputedOnce_butEveryCallIsChecked() throws Exception {
-    SelfAuthorization self = new SelfAuthorization(policy, attest, true);
+    SelfAuthorization self = new SelfAuthorization(policy, this::attest, true);
 
     for (int i = 0; i < 5; i++) {
       await(self.requireSelfAllowed());
@@ -64,7 +64,7 @@ class SelfAuthorizationTest {
   @Test
   void notAllowed_failsAsDeniedWithTheReason() throws Exception {
     policy.answer = () -> Future.succeededFuture(new BootDecision(false, "mr not registered", ""));
-    SelfAuthorization self = new SelfAuthorization(policy, attest, true);
+    SelfAuthorization self = new SelfAuthorization(policy, this::attest, true);
 
     Throwable e = awaitFailure(self.requireSelfAllowed());
 
@@ -80,7 +80,7 @@ class SelfAuthorizationTest {
         () ->
             Future.failedFuture(
                 new WebhookException(WebhookException.Outcome.OPEN, "auth api circuit open"));
-    SelfAuthorization self = new SelfAuthorization(policy, attest, true);
+    SelfAuthorization self = new SelfAuthorization(policy, this::attest, true);
 
     Throwable e = awaitFailure(self.requireSelfAllowed());
 
@@ -112,7 +112,7 @@ class SelfAuthorizationTest {
   void concurrentCalls_shareOneCheck_butTheNextCallChecksAgain() throws Exception {
     Promise<BootDecision> pending = Promise.promise();
     policy.answer = pending::future;
-    SelfAuthorization self = new SelfAuthorization(policy, attest, true);
+    SelfAuthorization self = new SelfAuthorization(policy, this::attest, true);
 
     List<Future<Void>> calls = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -132,7 +132,7 @@ class SelfAuthorizationTest {
 
   @Test
   void disabled_checksNothing() throws Exception {
-    SelfAuthorization self = new SelfAuthorization(policy, attest, false);
+    SelfAuthorization self = new SelfAuthorization(policy, this::attest, false);
 
     await(self.requireSelfAllowed());
 
@@ -147,7 +147,7 @@ class SelfAuthorizationTest {
     try (FakeWebhook fake = FakeWebhook.start(vertx)) {
       WebhookAuthPolicy webhook =
           WebhookAuthPolicy.start(vertx, Fixtures.fast(fake.url()), new SimpleMeterRegistry(), "t");
-      SelfAuthorization self = new SelfAuthorization(webhook, attest, true);
+      SelfAuthorization self = new SelfAuthorization(webhook, this::attest, true);
 
       await(self.requireSelfAllowed());
       fake.kms =

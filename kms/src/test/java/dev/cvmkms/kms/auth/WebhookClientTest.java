@@ -544,7 +544,7 @@ class WebhookClientTest {
                 .tags("operation", "app", "outcome", "timeout")
                 .timer()
                 .totalTime(java.util.concurrent.TimeUnit.MILLISECONDS))
-        .isGreaterThanOrEqualTo(Duration.ofMillis(290).toMillis());
+        .isGreaterThanOrEqualTo((double) Duration.ofMillis(290).toMillis());
   }
 
   private long timerCount(String op, String outcome) {

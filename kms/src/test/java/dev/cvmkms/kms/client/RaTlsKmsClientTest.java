@@ -23,6 +23,7 @@ import dev.cvmkms.kms.service.KmsAttestation;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -41,9 +42,11 @@ import org.junit.jupiter.api.Test;
 
 /** The client against an in-process source KMS over real TLS: the server checks and the flow. */
 class RaTlsKmsClientTest {
-  private static final byte[] APP_ID = Arrays.copyOf(Bytes.sha256("app".getBytes()), 20);
-  private static final byte[] COMPOSE = Bytes.sha256("compose".getBytes());
-  private static final byte[] INSTANCE = Arrays.copyOf(Bytes.sha256("instance".getBytes()), 20);
+  private static final byte[] APP_ID =
+      Arrays.copyOf(Bytes.sha256("app".getBytes(StandardCharsets.UTF_8)), 20);
+  private static final byte[] COMPOSE = Bytes.sha256("compose".getBytes(StandardCharsets.UTF_8));
+  private static final byte[] INSTANCE =
+      Arrays.copyOf(Bytes.sha256("instance".getBytes(StandardCharsets.UTF_8)), 20);
 
   private static Vertx vertx;
   private static CryptoPool workers;
@@ -134,7 +137,8 @@ class RaTlsKmsClientTest {
   }
 
   private static CertProfile.CustomExtension usage(String value) {
-    return new CertProfile.CustomExtension(CertExtensions.SPECIAL_USAGE, value.getBytes());
+    return new CertProfile.CustomExtension(
+        CertExtensions.SPECIAL_USAGE, value.getBytes(StandardCharsets.UTF_8));
   }
 
   private static CertProfile.CustomExtension attestationFor(byte[] spki) {
@@ -304,9 +308,10 @@ class RaTlsKmsClientTest {
   void aFailingServer_seesExactlyOneAttemptPerCall_neverARetry() throws Exception {
     java.util.concurrent.atomic.AtomicInteger accepted =
         new java.util.concurrent.atomic.AtomicInteger();
-    try (ServerSocket resetting =
-        new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-      Thread acceptor =
+    ServerSocket resetting = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+    Thread acceptor;
+    try {
+      acceptor =
           Thread.ofVirtual()
               .start(
                   () -> {
@@ -326,9 +331,10 @@ class RaTlsKmsClientTest {
             .isInstanceOf(KmsClientException.class);
         assertThat(accepted.get()).isEqualTo(call);
       }
-      resetting.close();
-      acceptor.join(10_000);
+    } finally {
+      resetting.close(); // also what ends the acceptor's loop
     }
+    acceptor.join(10_000);
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.cvmkms.kms.keys.derivation.Secp256k1;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 class ResponseSignatureTest {
@@ -58,7 +59,8 @@ class ResponseSignatureTest {
     assertThat(ResponseSignature.parse(s.timestampHeader(), s.signatureHeader())).isEqualTo(s);
     assertThatThrownBy(() -> ResponseSignature.parse("-1", s.signatureHeader()))
         .hasMessageContaining("X-Kms-Timestamp");
-    assertThatThrownBy(() -> ResponseSignature.parse("42", s.signatureHeader().toUpperCase()))
+    assertThatThrownBy(
+            () -> ResponseSignature.parse("42", s.signatureHeader().toUpperCase(Locale.ROOT)))
         .hasMessageContaining("X-Kms-Signature")
         .hasMessageContaining("lowercase hex");
     assertThatThrownBy(() -> ResponseSignature.parse("42", "ab"))

@@ -85,7 +85,9 @@ class AcceptGateTest {
   private Socket connect(String localAddress) throws IOException {
     Socket s = new Socket();
     s.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
-    s.connect(new InetSocketAddress("127.0.0.1", server.actualPort()), 5000);
+    // The server's address exactly (not whatever getLoopbackAddress prefers).
+    InetAddress serverHost = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+    s.connect(new InetSocketAddress(serverHost, server.actualPort()), 5000);
     sockets.add(s);
     return s;
   }

@@ -43,7 +43,10 @@ final class HeadlessChromium implements AutoCloseable {
   static Optional<Path> find() {
     String path = System.getenv().getOrDefault("PATH", "");
     for (String name : List.of("chromium", "chromium-browser", "google-chrome")) {
-      for (String d : path.split(java.io.File.pathSeparator)) {
+      for (String d : path.split(java.io.File.pathSeparator, -1)) {
+        if (d.isEmpty()) {
+          continue; // an empty entry would mean the working directory: not searched
+        }
         Path p = Path.of(d, name);
         if (Files.isExecutable(p)) {
           return Optional.of(p);
@@ -180,13 +183,18 @@ final class HeadlessChromium implements AutoCloseable {
   }
 
   @Override
-  public void close() throws Exception {
+  public void close() {
     try {
       socket.abort();
     } finally {
       process.destroy();
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly(); // still end it; only the waiting stops
+        Thread.currentThread().interrupt();
       }
     }
   }

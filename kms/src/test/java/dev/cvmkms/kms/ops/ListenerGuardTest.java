@@ -21,8 +21,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -98,7 +100,9 @@ class ListenerGuardTest {
   private Socket connect(String localAddress) throws IOException {
     Socket s = new Socket();
     s.bind(new InetSocketAddress(InetAddress.getByName(localAddress), 0));
-    s.connect(new InetSocketAddress("127.0.0.1", server.actualPort()), 5000);
+    // The server's address exactly (not whatever getLoopbackAddress prefers).
+    InetAddress serverHost = InetAddress.getByAddress(new byte[] {127, 0, 0, 1});
+    s.connect(new InetSocketAddress(serverHost, server.actualPort()), 5000);
     s.setSoTimeout((int) AWAIT.toMillis());
     synchronized (sockets) {
       sockets.add(s);
@@ -133,7 +137,7 @@ class ListenerGuardTest {
 
   private static boolean complete(String text) {
     int head = text.indexOf("\r\n\r\n");
-    String lower = text.substring(0, head).toLowerCase();
+    String lower = text.substring(0, head).toLowerCase(Locale.ROOT);
     int i = lower.indexOf("content-length:");
     if (i < 0) {
       return false;
@@ -185,17 +189,18 @@ class ListenerGuardTest {
     }
     // One byte per connection every 50 ms, for as long as the server keeps them open.
     byte[] head = "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
-    threads.submit(
-        () -> {
-          for (int tick = 0; tick < 2000 && !Thread.currentThread().isInterrupted(); tick++) {
-            for (int i = 0; i < n; i++) {
-              drip(slowHead.get(i), tick < head.length ? head[tick] : (byte) 'a');
-              drip(slowBody.get(i), (byte) 'b');
-            }
-            Thread.sleep(50);
-          }
-          return null;
-        });
+    Future<?> dripper =
+        threads.submit(
+            () -> {
+              for (int tick = 0; tick < 2000 && !Thread.currentThread().isInterrupted(); tick++) {
+                for (int i = 0; i < n; i++) {
+                  drip(slowHead.get(i), tick < head.length ? head[tick] : (byte) 'a');
+                  drip(slowBody.get(i), (byte) 'b');
+                }
+                Thread.sleep(50);
+              }
+              return null;
+            });
     assertThat(polite()).startsWith("HTTP/1.1 200").endsWith("OK");
     await()
         .atMost(AWAIT)
@@ -208,6 +213,7 @@ class ListenerGuardTest {
     assertThat(guard.cut(Cause.BODY_TIMEOUT)).isEqualTo(n);
     assertThat(polite()).startsWith("HTTP/1.1 200").endsWith("OK");
     await().atMost(AWAIT).until(() -> guard.openConnections() == 0);
+    dripper.cancel(true); // every socket is closed: nothing left to drip on
   }
 
   private static void drip(Socket s, byte b) {

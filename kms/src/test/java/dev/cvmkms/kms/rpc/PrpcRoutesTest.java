@@ -30,6 +30,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -241,7 +242,7 @@ class PrpcRoutesTest {
     HttpResponse<Buffer> response =
         post(
             "/prpc/GetAppEnvEncryptPubKey",
-            "{\"app_id\":\"0x" + APP_ID_HEX.toUpperCase() + "\"}",
+            "{\"app_id\":\"0x" + APP_ID_HEX.toUpperCase(Locale.ROOT) + "\"}",
             contentType);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.getHeader("Content-Type")).isEqualTo("application/json");
@@ -550,6 +551,7 @@ class PrpcRoutesTest {
         AppId.newBuilder().setAppId(ByteString.fromHex(APP_ID_HEX)).build().toByteArray());
   }
 
+  @SuppressWarnings("ArrayRecordComponent") // a response as received; never compared or hashed
   record RawResponse(int status, String contentType, MultiMap headers, byte[] bytes) {
     String body() {
       return new String(bytes, StandardCharsets.UTF_8);

@@ -30,16 +30,16 @@ final class TestMessages {
     Message.Builder builder = defaultInstance(descriptor).newBuilderForType();
     for (FieldDescriptor field : descriptor.getFields()) {
       if (field.isRepeated()) {
-        builder.addRepeatedField(field, value(builder, field, 1));
-        builder.addRepeatedField(field, value(builder, field, 2));
+        builder.addRepeatedField(field, value(field, 1));
+        builder.addRepeatedField(field, value(field, 2));
       } else {
-        builder.setField(field, value(builder, field, 0));
+        builder.setField(field, value(field, 0));
       }
     }
     return builder.build();
   }
 
-  private static Object value(Message.Builder builder, FieldDescriptor field, int salt) {
+  private static Object value(FieldDescriptor field, int salt) {
     int n = field.getNumber() + salt;
     return switch (field.getType()) {
       case STRING -> field.getName() + " \"" + n + "\"\n\\ü😀\u0001";

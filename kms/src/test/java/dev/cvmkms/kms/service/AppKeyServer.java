@@ -42,7 +42,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.UnaryOperator;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -185,9 +187,9 @@ final class AppKeyServer implements AutoCloseable {
 
   /** Closes everything and fails if an event loop was reported blocked meanwhile. */
   @Override
-  public void close() throws Exception {
-    await(audit.close());
-    await(vertx.close());
+  public void close() throws ExecutionException, TimeoutException {
+    awaitClosed(audit.close());
+    awaitClosed(vertx.close());
     ((Logger) LoggerFactory.getLogger(CHECKER)).detachAppender(blocked);
     // Counted by cause: bounded work waiting for a CPU on a starved machine is not a blocking call.
     assertThat(blocked.list)
@@ -195,6 +197,16 @@ final class AppKeyServer implements AutoCloseable {
         .as("blocked event loop warnings")
         .extracting(ILoggingEvent::getFormattedMessage)
         .isEmpty();
+  }
+
+  /** Waits for a close; an interrupt stops the waiting (kept set), not the closing. */
+  private static void awaitClosed(Future<Void> closing)
+      throws ExecutionException, TimeoutException {
+    try {
+      closing.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** A pRPC JSON client over HTTPS, trusting only the root CA, as guests do. */

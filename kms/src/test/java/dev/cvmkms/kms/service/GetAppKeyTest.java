@@ -14,6 +14,7 @@ import dev.cvmkms.kms.keys.derivation.KeyDerivation;
 import dev.cvmkms.kms.proto.AppKeyResponse;
 import dev.cvmkms.kms.rpc.PrpcJson;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -73,7 +74,9 @@ class GetAppKeyTest {
     HttpResponse<String> r = server.honestClient().post("GetAppKey", "{\"api_version\":1}");
 
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    AppKeyResponse resp = PrpcJson.decode(r.body().getBytes(), AppKeyResponse.getDefaultInstance());
+    AppKeyResponse resp =
+        PrpcJson.decode(
+            r.body().getBytes(StandardCharsets.UTF_8), AppKeyResponse.getDefaultInstance());
     byte[] appId = server.guest.appId();
     byte[] instanceId = AppInfo.find(server.guest.runtimeEvents(), "instance-id");
     assertThat(instanceId).hasSize(20);
@@ -241,7 +244,9 @@ class GetAppKeyTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     assertThat(
             Bytes.hex(
-                PrpcJson.decode(r.body().getBytes(), AppKeyResponse.getDefaultInstance())
+                PrpcJson.decode(
+                        r.body().getBytes(StandardCharsets.UTF_8),
+                        AppKeyResponse.getDefaultInstance())
                     .getOsImageHash()
                     .toByteArray()))
         .isEqualTo(other);

@@ -16,6 +16,7 @@ import dev.cvmkms.kms.proto.KmsKeyResponse;
 import dev.cvmkms.kms.proto.PublicKeyResponse;
 import dev.cvmkms.kms.rpc.PrpcJson;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.interfaces.ECPrivateKey;
@@ -57,7 +58,9 @@ class KmsKeyAndEnvKeyTest {
     var client = server.honestClient();
     HttpResponse<String> r = client.post("GetKmsKey", "{}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-    KmsKeyResponse resp = PrpcJson.decode(r.body().getBytes(), KmsKeyResponse.getDefaultInstance());
+    KmsKeyResponse resp =
+        PrpcJson.decode(
+            r.body().getBytes(StandardCharsets.UTF_8), KmsKeyResponse.getDefaultInstance());
 
     assertThat(server.policy.kmsChecks).hasSize(1);
     assertThat(server.policy.appChecks).isEmpty();
@@ -78,7 +81,8 @@ class KmsKeyAndEnvKeyTest {
         KeyDerivation.appKeys((ECPrivateKey) replicaCa.getPrivate(), k256, appId, instanceId);
     AppKeyResponse released =
         PrpcJson.decode(
-            client.post("GetAppKey", "{}").body().getBytes(), AppKeyResponse.getDefaultInstance());
+            client.post("GetAppKey", "{}").body().getBytes(StandardCharsets.UTF_8),
+            AppKeyResponse.getDefaultInstance());
     assertThat(released.getDiskCryptKey().toByteArray()).isEqualTo(replica.diskCryptKey());
     assertThat(released.getEnvCryptKey().toByteArray()).isEqualTo(replica.envCryptKey());
     assertThat(released.getK256Key().toByteArray()).isEqualTo(replica.k256Key());
@@ -105,7 +109,8 @@ class KmsKeyAndEnvKeyTest {
             .post("GetAppEnvEncryptPubKey", "{\"app_id\":\"" + HEX.formatHex(appId) + "\"}");
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     PublicKeyResponse resp =
-        PrpcJson.decode(r.body().getBytes(), PublicKeyResponse.getDefaultInstance());
+        PrpcJson.decode(
+            r.body().getBytes(StandardCharsets.UTF_8), PublicKeyResponse.getDefaultInstance());
 
     byte[] pub = resp.getPublicKey().toByteArray();
     assertThat(pub)

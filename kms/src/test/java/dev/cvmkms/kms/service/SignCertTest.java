@@ -111,7 +111,8 @@ class SignCertTest {
   private static List<X509Certificate> chain(HttpResponse<String> r) throws Exception {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
     SignCertResponse resp =
-        PrpcJson.decode(r.body().getBytes(), SignCertResponse.getDefaultInstance());
+        PrpcJson.decode(
+            r.body().getBytes(StandardCharsets.UTF_8), SignCertResponse.getDefaultInstance());
     assertThat(resp.getCertificateChainList()).hasSize(3);
     List<X509Certificate> out = new ArrayList<>();
     for (String pem : resp.getCertificateChainList()) {
@@ -134,7 +135,8 @@ class SignCertTest {
     X509Certificate leaf = chain.get(0);
     X509Certificate appCa = chain.get(1);
     SignCertResponse resp =
-        PrpcJson.decode(r.body().getBytes(), SignCertResponse.getDefaultInstance());
+        PrpcJson.decode(
+            r.body().getBytes(StandardCharsets.UTF_8), SignCertResponse.getDefaultInstance());
     assertThat(resp.getCertificateChain(2)).isEqualTo(server.keys.rootCaCertPem());
 
     // PKIX: leaf <- app CA <- root (trust anchor), as a TLS peer would check it.
