@@ -148,42 +148,48 @@ public final class Upstream {
     CompletableFuture<T> unused =
         f.whenComplete(
             (v, e) -> {
-              long took = System.nanoTime() - t0;
-              if (e == null) {
-                breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
-                result.complete(v);
-                return;
+              try {
+                long took = System.nanoTime() - t0;
+                if (e == null) {
+                  breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+                  result.complete(v);
+                  return;
+                }
+                UpstreamException u = asUpstream(e, what);
+                Outcome o = u.outcome();
+                if (o.isLocal() || (o == Outcome.TIMEOUT && cutByDeadline)) {
+                  // Says nothing about the upstream: our own refusal, or our deadline ran out.
+                  breaker.releasePermission();
+                } else if (o.tripsBreaker()) {
+                  breaker.onError(took, java.util.concurrent.TimeUnit.NANOSECONDS, u);
+                } else {
+                  breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+                }
+                if (!idempotent || !o.retryable() || retry >= config.maxRetries()) {
+                  result.completeExceptionally(withAttempts(u, retry + 1));
+                  return;
+                }
+                long waitMs = backoff.delayNanos(retry, u.retryAfterNanos()) / 1_000_000;
+                if (deadlineAt - clock.millis() - waitMs < MIN_ATTEMPT_MS) {
+                  result.completeExceptionally(withAttempts(u, retry + 1));
+                  return;
+                }
+                metrics.retry();
+                LOG.debug(
+                    "{} {} attempt {} failed ({}); retrying in {} ms",
+                    name,
+                    what,
+                    retry + 1,
+                    o.tag(),
+                    waitMs);
+                timers.schedule(
+                    waitMs,
+                    () -> attempt(what, idempotent, attempt, deadlineAt, retry + 1, u, result));
+              } catch (RuntimeException bug) {
+                // e.g. the timer refusing a retry during shutdown: fail the call, never leave it
+                // pending
+                result.completeExceptionally(bug);
               }
-              UpstreamException u = asUpstream(e, what);
-              Outcome o = u.outcome();
-              if (o.isLocal() || (o == Outcome.TIMEOUT && cutByDeadline)) {
-                // Says nothing about the upstream: our own refusal, or our deadline ran out.
-                breaker.releasePermission();
-              } else if (o.tripsBreaker()) {
-                breaker.onError(took, java.util.concurrent.TimeUnit.NANOSECONDS, u);
-              } else {
-                breaker.onSuccess(took, java.util.concurrent.TimeUnit.NANOSECONDS);
-              }
-              if (!idempotent || !o.retryable() || retry >= config.maxRetries()) {
-                result.completeExceptionally(withAttempts(u, retry + 1));
-                return;
-              }
-              long waitMs = backoff.delayNanos(retry, u.retryAfterNanos()) / 1_000_000;
-              if (deadlineAt - clock.millis() - waitMs < MIN_ATTEMPT_MS) {
-                result.completeExceptionally(withAttempts(u, retry + 1));
-                return;
-              }
-              metrics.retry();
-              LOG.debug(
-                  "{} {} attempt {} failed ({}); retrying in {} ms",
-                  name,
-                  what,
-                  retry + 1,
-                  o.tag(),
-                  waitMs);
-              timers.schedule(
-                  waitMs,
-                  () -> attempt(what, idempotent, attempt, deadlineAt, retry + 1, u, result));
             });
   }
 

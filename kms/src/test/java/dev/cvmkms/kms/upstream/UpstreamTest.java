@@ -208,4 +208,24 @@ class UpstreamTest {
     timers.advance(Duration.ofSeconds(1));
     assertThat(((UpstreamException) failure(f)).outcome()).isEqualTo(Outcome.SERVER_ERROR);
   }
+
+  @Test
+  void aRetryTheTimerRefuses_failsTheCall_insteadOfLeavingItPending() {
+    // What a stopped timer thread does during shutdown.
+    Upstream refusing =
+        new Upstream(
+            "pccs",
+            config,
+            registry,
+            clock,
+            () -> 0.5,
+            (delay, task) -> {
+              throw new java.util.concurrent.RejectedExecutionException("timers stopped");
+            });
+    CompletableFuture<String> f =
+        refusing.call("GET /x", true, new Script().then(fail(Outcome.SERVER_ERROR)));
+    assertThat(failure(f))
+        .isInstanceOf(java.util.concurrent.RejectedExecutionException.class)
+        .hasMessage("timers stopped");
+  }
 }
