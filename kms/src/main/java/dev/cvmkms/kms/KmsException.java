@@ -1,6 +1,7 @@
 package dev.cvmkms.kms;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one error type that crosses from the service layer to the wire. The kind decides logging,
@@ -20,14 +21,16 @@ public final class KmsException extends RuntimeException {
   }
 
   private final Kind kind;
+  private final String message; // getMessage() is nullable in general; this one never is
 
   public KmsException(Kind kind, String publicMessage) {
     this(kind, publicMessage, null);
   }
 
-  public KmsException(Kind kind, String publicMessage, Throwable cause) {
+  public KmsException(Kind kind, String publicMessage, @Nullable Throwable cause) {
     super(Objects.requireNonNull(publicMessage, "publicMessage"), cause);
     this.kind = Objects.requireNonNull(kind, "kind");
+    this.message = publicMessage;
   }
 
   public Kind kind() {
@@ -36,7 +39,7 @@ public final class KmsException extends RuntimeException {
 
   /** The message that may be sent to the caller. */
   public String publicMessage() {
-    return kind == Kind.INTERNAL ? "internal error" : getMessage();
+    return kind == Kind.INTERNAL ? "internal error" : message;
   }
 
   public static KmsException invalid(String message) {

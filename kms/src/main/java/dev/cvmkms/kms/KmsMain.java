@@ -7,6 +7,7 @@ import dev.cvmkms.kms.cli.QuoteCommand;
 import dev.cvmkms.kms.cli.ServeCommand;
 import dev.cvmkms.kms.cli.VerifyQuoteCommand;
 import dev.cvmkms.kms.cli.VerifyResponseCommand;
+import java.nio.charset.StandardCharsets;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -67,7 +68,7 @@ public final class KmsMain {
     limitJson();
     CommandLine cli = new CommandLine(new KmsMain());
     // Errors go to stderr; stdout carries only each command's one document.
-    cli.setErr(new java.io.PrintWriter(System.err, true));
+    cli.setErr(new java.io.PrintWriter(System.err, true, StandardCharsets.UTF_8));
     // A failed start prints one clear line (the messages name the key, file or step), no trace.
     cli.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {

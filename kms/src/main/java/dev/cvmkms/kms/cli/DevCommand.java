@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,7 +29,7 @@ public final class DevCommand implements Callable<Integer> {
       defaultValue = "kms-state",
       description =
           "cert_dir: keys and certificates (dstack file names). Default: ${DEFAULT-VALUE}")
-  Path stateDir;
+  Path stateDir = Path.of("kms-state");
 
   @Option(
       names = "--port",
@@ -40,7 +41,7 @@ public final class DevCommand implements Callable<Integer> {
       names = "--bind",
       defaultValue = "127.0.0.1",
       description = "Address to listen on. Default: ${DEFAULT-VALUE}")
-  String bind;
+  String bind = "127.0.0.1";
 
   @Option(
       names = "--auth-url",
@@ -48,7 +49,7 @@ public final class DevCommand implements Callable<Integer> {
       description =
           "Ask this auth webhook (e.g. auth-eth) instead of the dev policy; the trusted RPCs then"
               + " self-authorize with the mock attestation.")
-  java.net.URI authUrl;
+  java.net.@Nullable URI authUrl;
 
   @Option(
       names = "--pccs-url",
@@ -57,14 +58,14 @@ public final class DevCommand implements Callable<Integer> {
           "Fetch collateral for callers' mock quotes from this PCCS (a PCS stub serving the mock"
               + " PKI's collateral) through the production client and cache, bounded by"
               + " --pccs-deadline.")
-  java.net.URI pccsUrl;
+  java.net.@Nullable URI pccsUrl;
 
   @Option(
       names = "--pccs-deadline",
       paramLabel = "DURATION",
       defaultValue = "5s",
       description = "Bound on one collateral fetch, retries included. Default: ${DEFAULT-VALUE}")
-  String pccsDeadline;
+  String pccsDeadline = "5s";
 
   @Option(
       names = "--onboard",

@@ -30,6 +30,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -50,7 +51,7 @@ public final class GetKeysCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(GetKeysCommand.class);
 
   @Option(names = "--url", required = true, description = "KMS URL, e.g. https://kms:8000")
-  String url;
+  String url = ""; // required: picocli always sets it
 
   @Option(
       names = "--app-id",
@@ -58,22 +59,22 @@ public final class GetKeysCommand implements Callable<Integer> {
       description =
           "20-byte app id of the mock guest (required with --insecure-mock-attestation; with the"
               + " guest agent the CVM's own identity is used)")
-  String appId;
+  @Nullable String appId;
 
   @Option(names = "--instance-id", paramLabel = "HEX", description = "mock guest's instance id")
-  String instanceId;
+  @Nullable String instanceId;
 
   @Option(
       names = "--compose-hash",
       paramLabel = "HEX",
       description = "mock guest's compose hash (default: SHA-256 of the app id)")
-  String composeHash;
+  @Nullable String composeHash;
 
   @Option(
       names = "--root-ca",
       paramLabel = "FILE",
       description = "trust only this root CA (PEM); default: the ca_cert GetTempCaCert returns")
-  Path rootCa;
+  @Nullable Path rootCa;
 
   @Option(
       names = "--insecure-mock-attestation",
@@ -85,7 +86,7 @@ public final class GetKeysCommand implements Callable<Integer> {
       names = "--pccs-url",
       paramLabel = "URL",
       description = "collateral for verifying the KMS's quote (default: Intel PCS)")
-  URI pccsUrl;
+  @Nullable URI pccsUrl;
 
   @Option(
       names = "--timeout",

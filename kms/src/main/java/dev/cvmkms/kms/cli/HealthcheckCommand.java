@@ -19,6 +19,7 @@ import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -50,14 +51,14 @@ public final class HealthcheckCommand implements Callable<Integer> {
       names = "--url",
       paramLabel = "URL",
       description = "Probe this URL instead (https://HOST:PORT/healthz/ready).")
-  URI url;
+  @Nullable URI url;
 
   @Option(
       names = "--root-ca",
       paramLabel = "FILE",
       description =
           "PEM root CA the listener's certificate must chain to. Default: cert_dir/root-ca.crt")
-  Path rootCa;
+  @Nullable Path rootCa;
 
   @Option(
       names = "--timeout",
@@ -85,16 +86,19 @@ public final class HealthcheckCommand implements Callable<Integer> {
     if (timeoutMillis < 1 || timeoutMillis > 120_000) {
       throw new ProbeFailure("--timeout must be between 1 and 120000 ms");
     }
-    KmsConfig cfg = null;
-    if (url == null || rootCa == null) {
+    URI u = url;
+    Path ca = rootCa;
+    if (u == null || ca == null) {
+      KmsConfig cfg;
       try {
         cfg = KmsConfigLoader.load(config, System.getenv());
       } catch (RuntimeException e) {
-        throw new ProbeFailure(e.getMessage());
+        throw new ProbeFailure(
+            e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
       }
+      if (u == null) u = readyUrl(cfg.rpc().address(), cfg.rpc().port());
+      if (ca == null) ca = cfg.certDir().resolve("root-ca.crt");
     }
-    URI u = url != null ? url : readyUrl(cfg.rpc().address(), cfg.rpc().port());
-    Path ca = rootCa != null ? rootCa : cfg.certDir().resolve("root-ca.crt");
     return new Target(u, ca);
   }
 

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -45,7 +46,7 @@ public final class QuoteCommand implements Callable<Integer> {
       required = true,
       paramLabel = "HEX",
       description = "Up to 64 bytes of hex; zero-padded to 64.")
-  String reportDataHex;
+  String reportDataHex = ""; // required: picocli always sets it
 
   @Option(
       names = "--provider",
@@ -53,10 +54,10 @@ public final class QuoteCommand implements Callable<Integer> {
       description =
           "configfs (Linux configfs-tsm), agent (dstack guest agent) or mock. Default:"
               + " ${DEFAULT-VALUE}.")
-  Provider provider;
+  Provider provider = Provider.configfs;
 
   @Option(names = "--out", paramLabel = "FILE", description = "Write the binary quote here.")
-  Path out;
+  @Nullable Path out;
 
   // A container cannot mount onto /sys/kernel/config where the host kernel lacks configfs, so
   // the image takes the tsm tree at another path (cvm-image mounts it at /run/tsm).
@@ -65,7 +66,7 @@ public final class QuoteCommand implements Callable<Integer> {
       paramLabel = "DIR",
       defaultValue = "${env:TSM_REPORT_DIR:-/sys/kernel/config/tsm/report}",
       description = "configfs-tsm report directory (env TSM_REPORT_DIR). Default: ${DEFAULT-VALUE}")
-  Path tsmReportDir;
+  Path tsmReportDir = Path.of("/sys/kernel/config/tsm/report"); // defaultValue (env first) wins
 
   @Override
   public Integer call() throws Exception {

@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param headers the final block's headers, names lower-cased
  * @param body the bytes after the final block
  */
+@SuppressWarnings("ArrayRecordComponent") // a parsed view of a dump; never compared or hashed
 record SavedResponse(int status, Map<String, String> headers, byte[] body) {
   static final int MAX_BLOCKS = 8;
 
@@ -30,7 +31,8 @@ record SavedResponse(int status, Map<String, String> headers, byte[] body) {
       }
       String head = new String(dump, pos, end - pos, StandardCharsets.ISO_8859_1);
       int bodyStart = end + (dump[end] == '\r' ? 4 : 2);
-      String[] lines = head.split("\r?\n");
+      // Limit 0 drops trailing empty lines (an LF before a CRLF blank line leaves one).
+      String[] lines = head.split("\r?\n", 0);
       int status = statusOf(lines[0]);
       boolean interim =
           status / 100 == 1 || lines[0].toLowerCase(Locale.ROOT).contains("connection established");
@@ -61,7 +63,7 @@ record SavedResponse(int status, Map<String, String> headers, byte[] body) {
 
   private static int statusOf(String statusLine) {
     // "HTTP/1.1 200 OK", "HTTP/2 200"
-    String[] parts = statusLine.trim().split(" +");
+    String[] parts = statusLine.trim().split(" +", -1); // trimmed: no trailing empty part
     if (parts.length < 2 || !parts[0].startsWith("HTTP/") || !parts[1].matches("[0-9]{3}")) {
       throw new IllegalArgumentException(
           "not an HTTP status line: " + excerpt(statusLine) + " (save the response with curl -i)");

@@ -32,7 +32,7 @@ public final class ServeCommand implements Callable<Integer> {
       names = {"-c", "--config"},
       required = true,
       description = "Path to kms.toml.")
-  Path config;
+  Path config = Path.of(""); // required: picocli always sets it
 
   @Option(
       names = "--allow-insecure",

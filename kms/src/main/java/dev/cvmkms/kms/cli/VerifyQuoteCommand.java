@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -47,20 +48,20 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "FILE", description = "The quote (binary or hex text).")
-  Path quoteFile;
+  Path quoteFile = Path.of(""); // required (arity 1): picocli always sets it
 
   @Option(
       names = "--collateral",
       paramLabel = "FILE",
       description = "Collateral JSON in dcap-qvl's format; without it, fetched from --pccs.")
-  Path collateralFile;
+  @Nullable Path collateralFile;
 
   @Option(
       names = "--pccs",
       paramLabel = "URL",
       defaultValue = "https://api.trustedservices.intel.com",
       description = "PCS/PCCS to fetch collateral from. Default: ${DEFAULT-VALUE}.")
-  URI pccs;
+  URI pccs = URI.create("https://api.trustedservices.intel.com");
 
   @Option(
       names = "--pccs-deadline",
@@ -69,19 +70,19 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
       description =
           "Bound on fetching collateral from --pccs, retries included (e.g. 5s, 500ms)."
               + " Default: ${DEFAULT-VALUE}.")
-  String pccsDeadline;
+  String pccsDeadline = "5s";
 
   @Option(
       names = "--at",
       paramLabel = "TIME",
       description = "Verification time: ISO-8601 (2025-07-01T00:00:00Z) or Unix seconds.")
-  String at;
+  @Nullable String at;
 
   @Option(
       names = "--root",
       paramLabel = "FILE",
       description = "Trust this root (PEM or DER) instead of the Intel SGX Root CA. INSECURE.")
-  Path root;
+  @Nullable Path root;
 
   @Option(
       names = "--mock",
@@ -196,7 +197,7 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
     }
   }
 
-  static Instant parseTime(String s) {
+  static Instant parseTime(@Nullable String s) {
     if (s == null) {
       return Instant.now();
     }

@@ -12,8 +12,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,27 +48,27 @@ public final class VerifyResponseCommand implements Callable<Integer> {
       paramLabel = "NAME",
       description =
           "The RPC called: GetMeta, GetTempCaCert or GetAppEnvEncryptPubKey (KMS. optional).")
-  String method;
+  String method = ""; // required: picocli always sets it
 
   @Option(
       names = "--k256-pubkey",
       required = true,
       paramLabel = "HEX",
       description = "The pinned root K256 key: GetMeta's k256_pubkey (33 bytes compressed, hex).")
-  String pubkey;
+  String pubkey = ""; // required: picocli always sets it
 
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Input input;
+  @Nullable Input input; // picocli creates it: multiplicity 1
 
   static final class Input {
     @Option(
         names = "--response",
         paramLabel = "FILE",
         description = "The response saved with `curl -i` (status line, headers, blank line, body).")
-    Path response;
+    @Nullable Path response;
 
     @ArgGroup(exclusive = false)
-    Parts parts;
+    @Nullable Parts parts; // exclusive with --response: exactly one of the two is set
   }
 
   static final class Parts {
@@ -75,28 +77,28 @@ public final class VerifyResponseCommand implements Callable<Integer> {
         required = true,
         paramLabel = "FILE",
         description = "The response body, byte-exact (e.g. `curl -o FILE`).")
-    Path body;
+    Path body = Path.of(""); // required in the group: picocli sets it
 
     @Option(
         names = "--timestamp",
         required = true,
         paramLabel = "SECONDS",
         description = "The X-Kms-Timestamp header value.")
-    String timestamp;
+    String timestamp = ""; // required in the group: picocli sets it
 
     @Option(
         names = "--signature",
         required = true,
         paramLabel = "HEX",
         description = "The X-Kms-Signature header value.")
-    String signature;
+    String signature = ""; // required in the group: picocli sets it
   }
 
   @Option(
       names = "--max-age",
       paramLabel = "SECONDS",
       description = "Also fail when the timestamp is older than this (or this far in the future).")
-  Long maxAge;
+  @Nullable Long maxAge;
 
   Clock clock = Clock.systemUTC();
 
@@ -112,12 +114,13 @@ public final class VerifyResponseCommand implements Callable<Integer> {
     byte[] body;
     Optional<String> timestamp;
     Optional<String> signature;
+    Input in = Objects.requireNonNull(input, "picocli sets the group of multiplicity 1");
     try {
       pinned = parseKey(pubkey);
-      if (input.response != null) {
-        SavedResponse saved = SavedResponse.parse(Files.readAllBytes(input.response));
+      if (in.response != null) {
+        SavedResponse saved = SavedResponse.parse(Files.readAllBytes(in.response));
         if (saved.status() != 200) {
-          return verdict(
+          return invalid(
               out,
               err,
               bare,
@@ -129,9 +132,10 @@ public final class VerifyResponseCommand implements Callable<Integer> {
         timestamp = saved.header(ResponseSignature.TIMESTAMP_HEADER);
         signature = saved.header(ResponseSignature.SIGNATURE_HEADER);
       } else {
-        body = Files.readAllBytes(input.parts.body);
-        timestamp = Optional.of(input.parts.timestamp);
-        signature = Optional.of(input.parts.signature);
+        Parts parts = Objects.requireNonNull(in.parts, "picocli sets --response or the parts");
+        body = Files.readAllBytes(parts.body);
+        timestamp = Optional.of(parts.timestamp);
+        signature = Optional.of(parts.signature);
       }
       if (maxAge != null && maxAge < 0) {
         throw new IllegalArgumentException("--max-age must be >= 0");
@@ -141,7 +145,7 @@ public final class VerifyResponseCommand implements Callable<Integer> {
       return 2;
     }
     if (timestamp.isEmpty() || signature.isEmpty()) {
-      return verdict(
+      return invalid(
           out,
           err,
           bare,
@@ -157,7 +161,13 @@ public final class VerifyResponseCommand implements Callable<Integer> {
     try {
       sig = ResponseSignature.parse(timestamp.get(), signature.get());
     } catch (IllegalArgumentException e) {
-      return verdict(out, err, bare, body, null, e.getMessage());
+      return invalid(
+          out,
+          err,
+          bare,
+          body,
+          null,
+          e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
     }
     Optional<byte[]> recovered;
     try {
@@ -167,10 +177,10 @@ public final class VerifyResponseCommand implements Callable<Integer> {
       return 2;
     }
     if (recovered.isEmpty()) {
-      return verdict(out, err, bare, body, sig, "the signature recovers no key");
+      return invalid(out, err, bare, body, sig, "the signature recovers no key");
     }
     if (!Arrays.equals(recovered.get(), pinned)) {
-      return verdict(
+      return invalid(
           out,
           err,
           bare,
@@ -183,7 +193,7 @@ public final class VerifyResponseCommand implements Callable<Integer> {
     if (maxAge != null) {
       long age = clock.instant().getEpochSecond() - sig.timestamp();
       if (Math.abs(age) > maxAge) {
-        return verdict(
+        return invalid(
             out,
             err,
             bare,
@@ -192,16 +202,34 @@ public final class VerifyResponseCommand implements Callable<Integer> {
             "timestamp is " + age + " s old, more than --max-age " + maxAge);
       }
     }
-    return verdict(out, err, bare, body, sig, null);
+    print(out, bare, body, sig, null);
+    err.println(
+        "verify-response: OK: "
+            + bare
+            + " response signed by the pinned key at "
+            + Instant.ofEpochSecond(sig.timestamp()));
+    return 0;
   }
 
-  private int verdict(
+  private int invalid(
       PrintWriter out,
       PrintWriter err,
       String bare,
-      byte[] body,
-      ResponseSignature sig,
+      byte @Nullable [] body,
+      @Nullable ResponseSignature sig,
       String failure) {
+    print(out, bare, body, sig, failure);
+    err.println("verify-response: INVALID: " + failure);
+    return 1;
+  }
+
+  /** The one JSON document on stdout; {@code failure} null for a valid signature. */
+  private void print(
+      PrintWriter out,
+      String bare,
+      byte @Nullable [] body,
+      @Nullable ResponseSignature sig,
+      @Nullable String failure) {
     ObjectNode o = JSON.createObjectNode();
     o.put("verdict", failure == null ? "valid" : "invalid");
     o.put("method", bare);
@@ -218,16 +246,6 @@ public final class VerifyResponseCommand implements Callable<Integer> {
     }
     out.println(o.toPrettyString());
     out.flush();
-    if (failure != null) {
-      err.println("verify-response: INVALID: " + failure);
-    } else {
-      err.println(
-          "verify-response: OK: "
-              + bare
-              + " response signed by the pinned key at "
-              + Instant.ofEpochSecond(sig.timestamp()));
-    }
-    return failure == null ? 0 : 1;
   }
 
   static byte[] parseKey(String hex) {

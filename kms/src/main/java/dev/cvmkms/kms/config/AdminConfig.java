@@ -3,6 +3,7 @@ package dev.cvmkms.kms.config;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code [core.admin]}: the optional operator listener (plain HTTP; keep it on loopback). When
@@ -65,11 +66,11 @@ public record AdminConfig(
    * credential: equal to {@code auth_token}, or hashing to {@code admin_token_hash}. Blank never
    * is. Both comparisons are constant-time.
    */
-  public boolean acceptsToken(String token) {
+  public boolean acceptsToken(@Nullable String token) {
     if (token == null || token.isBlank()) return false;
     boolean byToken = !authToken.isEmpty() && authToken.equals(Secret.of(token));
     boolean byHash = authTokenHash.map(h -> h.matches(token)).orElse(false);
-    return byToken | byHash;
+    return byToken || byHash; // both already computed: no early exit on the first match
   }
 
   /** Admin listener off, on 127.0.0.1:8001 if it were enabled. */

@@ -1,6 +1,7 @@
 package dev.cvmkms.kms.config;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A configuration that cannot be used. The message names the offending key (its full dotted path,
@@ -20,7 +21,7 @@ public final class ConfigException extends RuntimeException {
     this(key, message, null);
   }
 
-  public ConfigException(String key, String message, Throwable cause) {
+  public ConfigException(String key, String message, @Nullable Throwable cause) {
     super(Objects.requireNonNull(message, "message"), cause);
     this.key = Objects.requireNonNull(key, "key");
   }

@@ -11,8 +11,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A reader over one TOML table that knows its dotted path. Each typed getter marks its key as
@@ -22,13 +24,13 @@ import java.util.Set;
  */
 final class ConfigTable {
   private final String path;
-  private final ObjectNode node; // null when the table is absent from the file
+  private final @Nullable ObjectNode node; // null when the table is absent from the file
   private final EnvOverrides env;
   private final LoadRecord record;
   private final Set<String> known = new HashSet<>();
   private final Map<String, String> fromEnv = new HashMap<>(); // key -> variable that set it
 
-  private ConfigTable(String path, ObjectNode node, EnvOverrides env, LoadRecord record) {
+  private ConfigTable(String path, @Nullable ObjectNode node, EnvOverrides env, LoadRecord record) {
     this.path = path;
     this.node = node;
     this.env = env;
@@ -58,28 +60,35 @@ final class ConfigTable {
   }
 
   String string(String key, String def) {
-    String v = rawString(key, def);
-    show(key, v == null ? null : quote(v));
+    String v = Objects.requireNonNullElse(rawString(key), def);
+    show(key, quote(v));
     return v;
   }
 
   /** A secret string: like {@link #string} (empty when absent), shown only as redacted. */
   Secret secret(String key) {
-    Secret s = Secret.of(rawString(key, ""));
+    Secret s = Secret.of(Objects.requireNonNullElse(rawString(key), ""));
     show(key, s.toString());
     return s;
   }
 
-  private String rawString(String key, String def) {
+  /** The string, or null when absent. */
+  private @Nullable String rawString(String key) {
     Raw r = raw(key);
-    if (r == null) return def;
-    if (r.env != null) return r.env.value();
-    if (!r.node.isTextual()) throw wrongType(key, r, "a string");
-    return r.node.textValue();
+    if (r == null) return null;
+    return switch (r) {
+      case Raw.FromEnv e -> e.variable().value();
+      case Raw.FromFile f -> {
+        if (!f.node().isTextual()) throw wrongType(key, r, "a string");
+        yield f.node().textValue();
+      }
+    };
   }
 
   Optional<String> optionalString(String key) {
-    return Optional.ofNullable(string(key, null));
+    Optional<String> v = Optional.ofNullable(rawString(key));
+    show(key, v.map(ConfigTable::quote).orElse(null));
+    return v;
   }
 
   boolean bool(String key, boolean def) {
@@ -91,14 +100,18 @@ final class ConfigTable {
   private boolean rawBool(String key, boolean def) {
     Raw r = raw(key);
     if (r == null) return def;
-    if (r.env != null) {
-      String v = r.env.value().strip().toLowerCase(Locale.ROOT);
-      if (v.equals("true")) return true;
-      if (v.equals("false")) return false;
-      throw wrongType(key, r, "true or false");
+    switch (r) {
+      case Raw.FromEnv e -> {
+        String v = e.variable().value().strip().toLowerCase(Locale.ROOT);
+        if (v.equals("true")) return true;
+        if (v.equals("false")) return false;
+        throw wrongType(key, r, "true or false");
+      }
+      case Raw.FromFile f -> {
+        if (!f.node().isBoolean()) throw wrongType(key, r, "true or false");
+        return f.node().booleanValue();
+      }
     }
-    if (!r.node.isBoolean()) throw wrongType(key, r, "true or false");
-    return r.node.booleanValue();
   }
 
   int integer(String key, int def) {
@@ -110,22 +123,27 @@ final class ConfigTable {
   private int rawInteger(String key, int def) {
     Raw r = raw(key);
     if (r == null) return def;
-    if (r.env != null) {
-      try {
-        return Integer.parseInt(r.env.value().strip());
-      } catch (NumberFormatException e) {
-        throw wrongType(key, r, "an integer");
+    switch (r) {
+      case Raw.FromEnv e -> {
+        try {
+          return Integer.parseInt(e.variable().value().strip());
+        } catch (NumberFormatException x) {
+          throw wrongType(key, r, "an integer");
+        }
+      }
+      case Raw.FromFile f -> {
+        JsonNode n = f.node();
+        if (!n.isIntegralNumber()) throw wrongType(key, r, "an integer");
+        if (!n.canConvertToInt()) {
+          throw new ConfigException(keyOf(key), keyOf(key) + " is out of range: " + n.asText());
+        }
+        return n.intValue();
       }
     }
-    if (!r.node.isIntegralNumber()) throw wrongType(key, r, "an integer");
-    if (!r.node.canConvertToInt()) {
-      throw new ConfigException(keyOf(key), keyOf(key) + " is out of range: " + r.node.asText());
-    }
-    return r.node.intValue();
   }
 
   /** An integer, or null when absent. */
-  Integer optionalInteger(String key) {
+  @Nullable Integer optionalInteger(String key) {
     Raw r = raw(key);
     if (r == null) {
       show(key, null);
@@ -145,15 +163,19 @@ final class ConfigTable {
       return def;
     }
     List<String> out = new java.util.ArrayList<>();
-    if (r.env != null) {
-      for (String part : r.env.value().split(",", -1)) {
-        if (!part.isBlank()) out.add(part.strip());
+    JsonNode n;
+    switch (r) {
+      case Raw.FromEnv e -> {
+        for (String part : e.variable().value().split(",", -1)) {
+          if (!part.isBlank()) out.add(part.strip());
+        }
+        show(key, out.toString());
+        return List.copyOf(out);
       }
-      show(key, out.toString());
-      return List.copyOf(out);
+      case Raw.FromFile f -> n = f.node();
     }
-    if (!r.node.isArray()) throw wrongType(key, r, "an array of strings");
-    for (JsonNode item : r.node) {
+    if (!n.isArray()) throw wrongType(key, r, "an array of strings");
+    for (JsonNode item : n) {
       if (!item.isTextual()) throw wrongType(key, r, "an array of strings");
       out.add(item.textValue());
     }
@@ -161,28 +183,40 @@ final class ConfigTable {
     return List.copyOf(out);
   }
 
-  /** A size in bytes: an integer, or a string such as {@code "64KiB"}; null when absent. */
-  Long bytes(String key, Long def) {
-    Long v = rawBytes(key, def);
+  /** A size in bytes: an integer, or a string such as {@code "64KiB"}; {@code def} when absent. */
+  long bytes(String key, long def) {
+    Long v = rawBytes(key);
+    long b = v == null ? def : v;
+    show(key, quote(ByteSizes.format(b)));
+    return b;
+  }
+
+  /** Like {@link #bytes}, but null when absent. */
+  @Nullable Long optionalBytes(String key) {
+    Long v = rawBytes(key);
     show(key, v == null ? null : quote(ByteSizes.format(v)));
     return v;
   }
 
-  private Long rawBytes(String key, Long def) {
+  private @Nullable Long rawBytes(String key) {
     Raw r = raw(key);
-    if (r == null) return def;
+    if (r == null) return null;
     String text;
-    if (r.env != null) {
-      text = r.env.value();
-    } else if (r.node.isIntegralNumber()) {
-      if (!r.node.canConvertToLong()) {
-        throw new ConfigException(keyOf(key), keyOf(key) + " is out of range: " + r.node.asText());
+    switch (r) {
+      case Raw.FromEnv e -> text = e.variable().value();
+      case Raw.FromFile f -> {
+        JsonNode n = f.node();
+        if (n.isIntegralNumber()) {
+          if (!n.canConvertToLong()) {
+            throw new ConfigException(keyOf(key), keyOf(key) + " is out of range: " + n.asText());
+          }
+          return n.longValue();
+        } else if (n.isTextual()) {
+          text = n.textValue();
+        } else {
+          throw wrongType(key, r, "a size such as 65536 or \"64KiB\"");
+        }
       }
-      return r.node.longValue();
-    } else if (r.node.isTextual()) {
-      text = r.node.textValue();
-    } else {
-      throw wrongType(key, r, "a size such as 65536 or \"64KiB\"");
     }
     try {
       return ByteSizes.parse(text);
@@ -193,22 +227,31 @@ final class ConfigTable {
 
   /** A duration string such as {@code "30s"}; bare numbers are refused (which unit?). */
   Duration duration(String key, Duration def) {
-    Duration v = rawDuration(key, def);
+    Duration v = Objects.requireNonNullElse(rawDuration(key), def);
+    show(key, quote(Durations.format(v)));
+    return v;
+  }
+
+  /** Like {@link #duration}, but null when absent. */
+  @Nullable Duration optionalDuration(String key) {
+    Duration v = rawDuration(key);
     show(key, v == null ? null : quote(Durations.format(v)));
     return v;
   }
 
-  private Duration rawDuration(String key, Duration def) {
+  private @Nullable Duration rawDuration(String key) {
     Raw r = raw(key);
-    if (r == null) return def;
-    String text;
-    if (r.env != null) {
-      text = r.env.value();
-    } else if (r.node.isTextual()) {
-      text = r.node.textValue();
-    } else {
-      throw wrongType(key, r, "a duration string such as \"30s\"");
-    }
+    if (r == null) return null;
+    String text =
+        switch (r) {
+          case Raw.FromEnv e -> e.variable().value();
+          case Raw.FromFile f -> {
+            if (!f.node().isTextual()) {
+              throw wrongType(key, r, "a duration string such as \"30s\"");
+            }
+            yield f.node().textValue();
+          }
+        };
     try {
       return Durations.parse(text);
     } catch (IllegalArgumentException e) {
@@ -218,7 +261,7 @@ final class ConfigTable {
 
   /** A path; the empty string means "not set". */
   Optional<Path> optionalPath(String key) {
-    String s = rawString(key, "");
+    String s = Objects.requireNonNullElse(rawString(key), "");
     Optional<Path> p = s.isBlank() ? Optional.empty() : Optional.of(Path.of(s.strip()));
     show(key, p.map(v -> quote(v.toString())).orElse(null));
     return p;
@@ -234,7 +277,7 @@ final class ConfigTable {
    * Replaces the effective value shown for {@code key} when the value used is not what the getter
    * read (a default filled in later, a value taken from a retired upstream key); null: unset.
    */
-  void showEffective(String key, String displayText) {
+  void showEffective(String key, @Nullable String displayText) {
     show(key, displayText);
   }
 
@@ -280,16 +323,22 @@ final class ConfigTable {
     }
   }
 
-  private record Raw(JsonNode node, EnvOverrides.Var env) {}
+  /** A value present for a key: from a {@code KMS__...} variable, or else from the file. */
+  private sealed interface Raw {
+    record FromEnv(EnvOverrides.Var variable) implements Raw {}
 
-  private void show(String key, String displayText) {
+    record FromFile(JsonNode node) implements Raw {}
+  }
+
+  private void show(String key, @Nullable String displayText) {
     String source = fromEnv.containsKey(key) ? " (from " + fromEnv.get(key) + ")" : "";
     record.effective.put(keyOf(key), (displayText == null ? "unset" : displayText) + source);
   }
 
   private static String quote(String s) {
     StringBuilder b = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
       if (c == '"' || c == '\\') b.append('\\').append(c);
       else if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
       else b.append(c);
@@ -297,28 +346,33 @@ final class ConfigTable {
     return b.append('"').toString();
   }
 
-  private Raw raw(String key) {
+  /**
+   * The value present for {@code key}, or null when neither the environment nor the file has it.
+   */
+  private @Nullable Raw raw(String key) {
     known.add(key);
     record.values.add(keyOf(key));
     EnvOverrides.Var v = env.take(keyOf(key));
     if (v != null) {
       fromEnv.put(key, v.name());
-      return new Raw(null, v);
+      return new Raw.FromEnv(v);
     }
     JsonNode n = node == null ? null : node.get(key);
     if (n == null) return null;
     if (n.isObject()) {
       throw new ConfigException(keyOf(key), keyOf(key) + " must be a value, got a table");
     }
-    return new Raw(n, null);
+    return new Raw.FromFile(n);
   }
 
   private String label(String key, Raw r) {
-    return r.env != null ? keyOf(key) + " (from " + r.env.name() + ")" : keyOf(key);
+    return r instanceof Raw.FromEnv e
+        ? keyOf(key) + " (from " + e.variable().name() + ")"
+        : keyOf(key);
   }
 
   private ConfigException wrongType(String key, Raw r, String expected) {
-    String got = r.env != null ? "" : ", got " + describe(r.node);
+    String got = r instanceof Raw.FromFile f ? ", got " + describe(f.node()) : "";
     return new ConfigException(keyOf(key), label(key, r) + " must be " + expected + got);
   }
 

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code KMS__<SECTION>__<KEY>} environment variables, keyed by lower-case dotted path ({@code
@@ -63,8 +64,11 @@ final class EnvOverrides {
     return new EnvOverrides(Map.copyOf(env), byPath);
   }
 
-  /** The variable overriding {@code dottedPath} (matched case-insensitively), marked as used. */
-  Var take(String dottedPath) {
+  /**
+   * The variable overriding {@code dottedPath} (matched case-insensitively), marked as used; null
+   * when none does.
+   */
+  @Nullable Var take(String dottedPath) {
     String p = dottedPath.toLowerCase(Locale.ROOT);
     Var v = byPath.get(p);
     if (v != null) {

@@ -95,7 +95,7 @@ public record KmsConfig(
         authApi,
         onboard,
         ignoredKeys,
-        certDir == null ? null : defaultAuditLog(certDir),
+        defaultAuditLog(Checks.present("core.cert_dir", certDir)),
         RateLimitConfig.defaultConfig(),
         ListenerLimits.defaults(),
         ShutdownConfig.DEFAULTS,

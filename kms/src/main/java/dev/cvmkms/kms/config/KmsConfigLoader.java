@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads {@code kms.toml} into a validated {@link KmsConfig}.
@@ -191,7 +192,7 @@ public final class KmsConfigLoader {
     root.table("default").finish();
 
     ConfigTable rpcT = root.table("rpc");
-    Duration legacyGrace = rpcT.duration("shutdown_grace", null);
+    Duration legacyGrace = rpcT.optionalDuration("shutdown_grace");
     RpcConfig rpc = readRpc(rpcT);
     RateLimitConfig rateLimit = readRateLimit(root.table("rate_limit"));
     ListenerLimits limits = readLimits(root.table("limits"));
@@ -242,7 +243,7 @@ public final class KmsConfigLoader {
     long defaultLimit = limitsT.bytes("default", BodyLimits.DEFAULT_LIMIT);
     Map<String, Long> perMethod = new HashMap<>(BodyLimits.defaults().perMethod());
     for (String method : new TreeSet<>(BodyLimits.METHODS)) { // sorted: stable output
-      Long limit = limitsT.bytes(method, null);
+      Long limit = limitsT.optionalBytes(method);
       if (limit != null) perMethod.put(method, limit);
       limitsT.showEffective(
           method, "\"" + ByteSizes.format(perMethod.getOrDefault(method, defaultLimit)) + "\"");
@@ -262,10 +263,10 @@ public final class KmsConfigLoader {
    * finish) is the same budget as {@code shutdown.http_drain}: it is accepted as a deprecated alias
    * for it, and setting both is an error (which one would win is not obvious).
    */
-  private static ShutdownConfig readShutdown(ConfigTable t, Duration legacyGrace) {
+  private static ShutdownConfig readShutdown(ConfigTable t, @Nullable Duration legacyGrace) {
     ShutdownConfig d = ShutdownConfig.DEFAULTS;
     Duration pre = t.duration("pre_drain", d.preDrain());
-    Duration http = t.duration("http_drain", null);
+    Duration http = t.optionalDuration("http_drain");
     Duration background = t.duration("background_drain", d.backgroundDrain());
     Duration grace = t.duration("grace_period", d.gracePeriod());
     t.finish();

@@ -147,7 +147,7 @@ public record RateLimitConfig(
       return false;
     }
     if (s.matches("(\\d{1,3})(\\.\\d{1,3}){3}")) {
-      for (String part : s.split("\\.")) {
+      for (String part : s.split("\\.", -1)) { // four non-empty parts: matched above
         if (Integer.parseInt(part) > 255) {
           return false;
         }
