@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BootstrapKillIT {
   static final long SEED = 20261201L;
-  static final Duration READY = Duration.ofSeconds(120);
+  static final Duration READY = Duration.ofMinutes(2);
 
   @TempDir Path dir;
 

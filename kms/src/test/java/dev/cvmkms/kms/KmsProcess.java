@@ -152,12 +152,25 @@ public final class KmsProcess implements AutoCloseable {
     return process;
   }
 
-  /** SIGTERM, then wait for the drain; SIGKILL only if it hangs. */
-  @Override
-  public void close() throws InterruptedException {
+  /**
+   * SIGTERM, then wait for the drain; SIGKILL only if it hangs (or the wait is interrupted: the
+   * interrupt flag stays set). Idempotent: {@link #close()} after it does nothing more.
+   */
+  public void stop() {
     process.destroy();
-    if (!process.waitFor(20, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly(); // no time left to wait: still do not leave the KMS running
+      Thread.currentThread().interrupt();
     }
+  }
+
+  /** {@link #stop()}. */
+  @Override
+  public void close() {
+    stop();
   }
 }

@@ -144,7 +144,7 @@ class KmsProcessIT {
           .contains("jvm_memory_used_bytes");
 
       firstCaKey = root.getPublicKey().getEncoded();
-      kms.close();
+      kms.stop();
       assertThat(kms.process().exitValue()).as("graceful exit on SIGTERM").isIn(0, 143);
       assertNoSecretsOrBlocking(kms.log(), state);
     }

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -85,7 +86,10 @@ class ListenerLimitsIT {
         assertThatThrownBy(
                 () -> {
                   s.startHandshake();
-                  s.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes());
+                  s.getOutputStream()
+                      .write(
+                          "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                              .getBytes(StandardCharsets.US_ASCII));
                   s.getOutputStream().flush();
                   if (s.getInputStream().read() < 0) {
                     throw new IOException("closed");
@@ -111,8 +115,8 @@ class ListenerLimitsIT {
       }
       for (int i = 0; i < 600; i++) {
         Socket s = new Socket();
-        s.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
-        s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
         flood.add(s);
       }
       try {

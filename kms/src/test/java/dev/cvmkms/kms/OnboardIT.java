@@ -20,6 +20,7 @@ import dev.cvmkms.kms.proto.GetKmsKeyRequest;
 import dev.cvmkms.kms.proto.KmsKeyResponse;
 import dev.cvmkms.kms.rpc.CryptoPool;
 import io.vertx.core.Vertx;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -112,7 +113,10 @@ class OnboardIT {
     HttpResponse<String> r =
         KmsProcess.client(rootCa)
             .send(
-                kms.post("/prpc/" + method + "?json", "application/json", "{}".getBytes()),
+                kms.post(
+                    "/prpc/" + method + "?json",
+                    "application/json",
+                    "{}".getBytes(StandardCharsets.UTF_8)),
                 HttpResponse.BodyHandlers.ofString());
     return !r.body().contains("Service not found");
   }
@@ -338,7 +342,8 @@ class OnboardIT {
 
   /** A webhook whose app decision the test flips (revocation); KMS checks always allowed. */
   private static HttpServer webhook(AtomicBoolean appAllowed) throws Exception {
-    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
     server.createContext(
         "/",
         exchange -> {

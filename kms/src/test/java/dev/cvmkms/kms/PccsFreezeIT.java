@@ -92,6 +92,7 @@ class PccsFreezeIT {
           assertThat(proxy.total()).as("cache hits cost no PCCS request").isEqualTo(afterWarm);
 
           long phaseMs = Math.max(0, seconds * 1000 / 2);
+          int platforms = 0; // each phase's uncached platform gets an FMSPC of its own
           for (FaultyPccs.Mode mode :
               new FaultyPccs.Mode[] {FaultyPccs.Mode.HANG, FaultyPccs.Mode.THROTTLE}) {
             proxy.mode(mode); // 429 without Retry-After: the client's own backoff applies
@@ -110,7 +111,7 @@ class PccsFreezeIT {
             // A platform with nothing cached (its own FMSPC, its chain under the same mock root)
             // fails closed, within the deadline, with a clear error.
             MockTdxPki other =
-                tdx.pki().withFmspc(new byte[] {0, 0, 0, 0, 0, (byte) (0xa0 + mode.ordinal())});
+                tdx.pki().withFmspc(new byte[] {0, 0, 0, 0, 0, (byte) (0xa1 + platforms++)});
             AttestationProvider uncached = onPlatform(tdx, honest, other);
             int before = proxy.total();
             long s = System.nanoTime();

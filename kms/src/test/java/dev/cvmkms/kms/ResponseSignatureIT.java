@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,7 @@ class ResponseSignatureIT {
   }
 
   /** A signed call: the path to request and the bare method name signed. */
+  @SuppressWarnings("ArrayRecordComponent") // a request to send; never compared or hashed
   record Call(String method, String path, String contentType, byte[] body) {
     HttpRequest request(KmsProcess kms) {
       return body == null ? kms.get(path) : kms.post(path, contentType, body);
@@ -86,7 +88,10 @@ class ResponseSignatureIT {
         new Call("GetMeta", "/prpc/GetMeta", null, null),
         new Call("GetMeta", "/prpc/KMS.GetMeta", "application/octet-stream", new byte[0]),
         new Call(
-            "GetTempCaCert", "/prpc/GetTempCaCert?json", "application/json", "null".getBytes()),
+            "GetTempCaCert",
+            "/prpc/GetTempCaCert?json",
+            "application/json",
+            "null".getBytes(StandardCharsets.UTF_8)),
         new Call(
             "GetTempCaCert", "/prpc/KMS.GetTempCaCert", "application/octet-stream", new byte[0]),
         new Call(
@@ -284,7 +289,7 @@ class ResponseSignatureIT {
   }
 
   private static String header(String dump, String name) {
-    for (String line : dump.substring(0, dump.indexOf("\r\n\r\n")).split("\r\n")) {
+    for (String line : dump.substring(0, dump.indexOf("\r\n\r\n")).split("\r\n", -1)) {
       if (line.toLowerCase(Locale.ROOT).startsWith(name + ":")) {
         return line.substring(name.length() + 1).trim();
       }
@@ -389,7 +394,7 @@ class ResponseSignatureIT {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws TimeoutException {
       vertx.close().await(10, TimeUnit.SECONDS);
     }
   }

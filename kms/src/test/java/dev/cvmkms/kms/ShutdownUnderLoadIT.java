@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.SocketFactory;
@@ -39,7 +38,7 @@ class ShutdownUnderLoadIT {
     Path certDir = dir.resolve("certs");
     Path toml = dir.resolve("kms.toml");
     Files.writeString(toml, toml(port, certDir), StandardCharsets.UTF_8);
-    AtomicLong probesAnswered = new AtomicLong();
+    long probesAnswered = 0;
     try (KmsProcess kms =
         KmsProcess.start(dir, port, "serve", "--config", toml.toString(), "--allow-insecure")) {
       SocketFactory tls = null;
@@ -52,7 +51,7 @@ class ShutdownUnderLoadIT {
         }
         if (tls != null) {
           SteadyLoad.Probe p = SteadyLoad.probe(tls, "localhost", port, "/healthz/ready");
-          if (p.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
+          if (p.outcome() == Outcome.ANSWERED) probesAnswered++;
           if (p.status().equals("200")) break;
         }
         Thread.sleep(50); // polling interval while the process starts, not a wait for an event
@@ -75,14 +74,14 @@ class ShutdownUnderLoadIT {
         do {
           probeSent = System.nanoTime();
           ready = SteadyLoad.probe(tls, "localhost", port, "/healthz/ready");
-          if (ready.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
+          if (ready.outcome() == Outcome.ANSWERED) probesAnswered++;
         } while (ready.status().equals("200"));
         long notReady = System.nanoTime();
         // Readiness flipped while the listener still accepted: a 503 answer, not a refusal.
         assertThat(ready.outcome()).as(kms.log()).isEqualTo(Outcome.ANSWERED);
         assertThat(ready.status()).isEqualTo("503");
         SteadyLoad.Probe live = SteadyLoad.probe(tls, "localhost", port, "/healthz/live");
-        if (live.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
+        if (live.outcome() == Outcome.ANSWERED) probesAnswered++;
         // Asked right after the 503; on a loaded machine the pre-drain may already be over (then
         // the probe is refused). The deterministic check is ShutdownTest's pre-drain test.
         if (live.outcome() == Outcome.ANSWERED) {
@@ -103,7 +102,7 @@ class ShutdownUnderLoadIT {
         long served = Long.parseLong(m.group(1));
         assertThat(Long.parseLong(m.group(2))).as("requests cut").isZero();
         assertThat(load.broken()).as("partial responses").isEmpty();
-        assertThat(load.answered() + probesAnswered.get())
+        assertThat(load.answered() + probesAnswered)
             .as("every request the server served reached its client: %s", load.counts())
             .isEqualTo(served);
         assertThat(load.statuses()).containsOnlyKeys("200");

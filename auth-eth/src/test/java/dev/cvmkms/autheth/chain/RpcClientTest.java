@@ -61,7 +61,6 @@ class RpcClientTest {
                 })
             .listen(0, "127.0.0.1")
             .await(30, TimeUnit.SECONDS);
-    RpcSettings d = RpcSettings.defaults();
     RpcSettings s =
         new RpcSettings(
             // connect and attempt timeouts far above a healthy loopback call on a loaded machine

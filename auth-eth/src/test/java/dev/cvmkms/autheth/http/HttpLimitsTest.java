@@ -129,7 +129,7 @@ class HttpLimitsTest {
   private Socket connect(String local) throws IOException {
     Socket s = new Socket();
     s.bind(new InetSocketAddress(InetAddress.getByName(local), 0));
-    s.connect(new InetSocketAddress("127.0.0.1", server.actualPort()), 5000);
+    s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), server.actualPort()), 5000);
     s.setSoTimeout((int) AWAIT.toMillis());
     sockets.add(s);
     return s;

@@ -10,6 +10,7 @@ import dev.cvmkms.autheth.testing.Http;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -168,7 +169,8 @@ class AnvilIT {
         chain.appId().substring(0, 2)
             + swapCase(chain.appId().substring(2, 3))
             + chain.appId().substring(3);
-    if (!bad.equals(chain.appId()) && !bad.substring(2).equals(bad.substring(2).toLowerCase())) {
+    if (!bad.equals(chain.appId())
+        && !bad.substring(2).equals(bad.substring(2).toLowerCase(Locale.ROOT))) {
       JsonObject j = new JsonObject(Http.postJson(app, chain.bootInfo().put("appId", bad)).body());
       assertThat(j.encode())
           .isEqualTo(
@@ -186,7 +188,9 @@ class AnvilIT {
   }
 
   private static String swapCase(String c) {
-    return c.equals(c.toUpperCase()) ? c.toLowerCase() : c.toUpperCase();
+    return c.equals(c.toUpperCase(Locale.ROOT))
+        ? c.toLowerCase(Locale.ROOT)
+        : c.toUpperCase(Locale.ROOT);
   }
 
   @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.Test;
@@ -40,7 +41,7 @@ class AuthEthJarContentsIT {
         assertThat(names).as("entries under " + banned).noneMatch(n -> n.startsWith(banned));
       }
       // Native libraries of what is banned (the KZG one ships per platform).
-      assertThat(names).noneMatch(n -> n.toLowerCase().contains("ckzg"));
+      assertThat(names).noneMatch(n -> n.toLowerCase(Locale.ROOT).contains("ckzg"));
     }
   }
 }

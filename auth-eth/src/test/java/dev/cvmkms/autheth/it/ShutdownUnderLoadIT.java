@@ -9,7 +9,6 @@ import dev.cvmkms.autheth.testing.SteadyLoad;
 import dev.cvmkms.autheth.testing.SteadyLoad.Outcome;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.SocketFactory;
@@ -28,7 +27,7 @@ class ShutdownUnderLoadIT {
   void sigtermUnderSteadyLoad_cutsNothing_readinessFirst_exitsZeroInsideTheBudget()
       throws Exception {
     SocketFactory plain = SocketFactory.getDefault();
-    AtomicLong probesAnswered = new AtomicLong();
+    long probesAnswered = 0;
     try (Anvil anvil = Anvil.start()) {
       ChainFixture chain = ChainFixture.deploy(anvil);
       AuthEthJar.Server server =
@@ -47,7 +46,7 @@ class ShutdownUnderLoadIT {
         while (true) {
           assertThat(System.nanoTime()).as(server.stderr()).isLessThan(until);
           SteadyLoad.Probe p = SteadyLoad.probe(plain, "127.0.0.1", port, "/healthz/ready");
-          if (p.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
+          if (p.outcome() == Outcome.ANSWERED) probesAnswered++;
           if (p.status().equals("200")) break;
           Thread.sleep(50); // polling while the metadata loads
         }
@@ -67,13 +66,13 @@ class ShutdownUnderLoadIT {
           do {
             probeSent = System.nanoTime();
             ready = SteadyLoad.probe(plain, "127.0.0.1", port, "/healthz/ready");
-            if (ready.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
+            if (ready.outcome() == Outcome.ANSWERED) probesAnswered++;
           } while (ready.status().equals("200"));
           long notReady = System.nanoTime();
           assertThat(ready.outcome()).as(server.stderr()).isEqualTo(Outcome.ANSWERED);
           assertThat(ready.status()).isEqualTo("503");
           SteadyLoad.Probe live = SteadyLoad.probe(plain, "127.0.0.1", port, "/healthz/live");
-          if (live.outcome() == Outcome.ANSWERED) probesAnswered.incrementAndGet();
+          if (live.outcome() == Outcome.ANSWERED) probesAnswered++;
           if (live.outcome() == Outcome.ANSWERED) {
             assertThat(live.status())
                 .as("liveness stays 200 during the pre-drain")
@@ -94,7 +93,7 @@ class ShutdownUnderLoadIT {
           long served = Long.parseLong(m.group(1));
           assertThat(Long.parseLong(m.group(2))).as("requests cut").isZero();
           assertThat(load.broken()).isEmpty();
-          assertThat(load.answered() + probesAnswered.get())
+          assertThat(load.answered() + probesAnswered)
               .as("every request the server served reached its client: %s", load.counts())
               .isEqualTo(served);
           assertThat(load.statuses()).containsOnlyKeys("200");

@@ -7,6 +7,7 @@ import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 
 class BootInfoParserTest {
@@ -117,7 +118,8 @@ class BootInfoParserTest {
     // EIP-55 form of APP is 0x75537828f2ce51be7289709686A69CbFDbB714F1; flip one letter's case.
     assertThat(valid(kmsStyle().put("appId", "0x75537828f2ce51be7289709686A69CbFDbB714F1")).appId())
         .isEqualTo("0x" + APP);
-    assertThat(valid(kmsStyle().put("appId", APP.toUpperCase())).appId()).isEqualTo("0x" + APP);
+    assertThat(valid(kmsStyle().put("appId", APP.toUpperCase(Locale.ROOT))).appId())
+        .isEqualTo("0x" + APP);
     assertThat(
             BootInfoParser.parse(
                 kmsStyle().put("appId", "0x75537828f2ce51be7289709686a69CbFDbB714F1")))

@@ -101,10 +101,15 @@ public final class Anvil implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     process.destroy();
-    if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+    try {
+      if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly(); // no time to wait: still do not leave the chain running
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -128,10 +128,15 @@ public final class AuthEthJar {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
       process.destroy(); // SIGTERM: graceful shutdown path
-      if (!process.waitFor(15, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      try {
+        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly(); // no time to wait: still do not leave the server running
+        Thread.currentThread().interrupt();
       }
     }
   }

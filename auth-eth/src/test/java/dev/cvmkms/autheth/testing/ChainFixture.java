@@ -1,6 +1,7 @@
 package dev.cvmkms.autheth.testing;
 
 import io.vertx.core.json.JsonObject;
+import java.util.Locale;
 
 /**
  * Our contracts deployed on a fresh anvil through the CLI, with one allowed app and one allowed KMS
@@ -33,7 +34,7 @@ public record ChainFixture(Anvil anvil, String kms, String appImplementation, St
         .put("mrAggregated", MR)
         .put("osImageHash", OS_IMAGE)
         .put("mrSystem", "")
-        .put("appId", appId.substring(2).toLowerCase())
+        .put("appId", appId.substring(2).toLowerCase(Locale.ROOT))
         .put("composeHash", COMPOSE)
         .put("instanceId", "")
         .put("deviceId", DEVICE)

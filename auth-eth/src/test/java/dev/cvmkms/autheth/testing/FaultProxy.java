@@ -223,7 +223,7 @@ public final class FaultProxy implements AutoCloseable {
   }
 
   private void control(HttpServerRequest req) {
-    if (req.method() == HttpMethod.GET) {
+    if (HttpMethod.GET.equals(req.method())) {
       JsonObject counts = new JsonObject();
       methodCounts.forEach((k, v) -> counts.put(k, v.get()));
       req.response()

@@ -148,8 +148,8 @@ public final class SteadyLoad implements AutoCloseable {
             };
       }
       String text = head.toString(StandardCharsets.ISO_8859_1);
-      String[] lines = text.split("\r\n");
-      String status = lines[0].split(" ")[1];
+      String[] lines = text.split("\r\n", -1); // the trailing empty lines match no header
+      String status = lines[0].split(" ", 3)[1]; // HTTP/1.1 SP status SP reason
       long length = -1;
       boolean close = false;
       for (String line : lines) {
@@ -237,8 +237,12 @@ public final class SteadyLoad implements AutoCloseable {
   public record Probe(Outcome outcome, String status) {}
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     stop = true;
-    for (Thread t : workers) t.join(10_000);
+    try {
+      for (Thread t : workers) t.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the workers are daemons and stop on their own
+    }
   }
 }

@@ -68,7 +68,7 @@ class VerifyResponseCommandTest {
             "HTTP/1.1 100 Continue\n\nHTTP/1.1 200 OK\nContent-Type: application/json\nX-Kms-Timestamp: "
                 + T
                 + "\nX-Kms-Signature: "
-                + headers.split("x-kms-signature: ")[1],
+                + headers.split("x-kms-signature: ", -1)[1],
             "\r\n",
             BODY);
     Result r = run(T, "--method", "GetMeta", "--k256-pubkey", PUB, "--response", http11.toString());
@@ -117,7 +117,11 @@ class VerifyResponseCommandTest {
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("no X-Kms-Timestamp header");
 
-    Path error = dump("HTTP/1.1 400 Bad Request\n", "\r\n", "{\"error\":\"x\"}".getBytes());
+    Path error =
+        dump(
+            "HTTP/1.1 400 Bad Request\n",
+            "\r\n",
+            "{\"error\":\"x\"}".getBytes(StandardCharsets.UTF_8));
     assertThat(
             run(T, "--method", "GetMeta", "--k256-pubkey", PUB, "--response", error.toString())
                 .err())

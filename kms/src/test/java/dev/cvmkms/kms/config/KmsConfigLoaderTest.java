@@ -104,8 +104,8 @@ class KmsConfigLoaderTest {
   }
 
   private static void flatten(String prefix, JsonNode node, Set<String> out) {
-    node.fields()
-        .forEachRemaining(
+    node.properties()
+        .forEach(
             e -> {
               String key = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
               if (e.getValue().isObject()) flatten(key, e.getValue(), out);

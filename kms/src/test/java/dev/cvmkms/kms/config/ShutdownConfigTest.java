@@ -64,8 +64,13 @@ class ShutdownConfigTest {
     assertThatThrownBy(
             () ->
                 KmsConfigLoader.parse(
-                    "[shutdown]\npre_drain = \"10s\"\nhttp_drain = \"20s\"\n"
-                        + "background_drain = \"5s\"\ngrace_period = \"30s\"\n",
+                    """
+                    [shutdown]
+                    pre_drain = "10s"
+                    http_drain = "20s"
+                    background_drain = "5s"
+                    grace_period = "30s"
+                    """,
                     Map.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessage(

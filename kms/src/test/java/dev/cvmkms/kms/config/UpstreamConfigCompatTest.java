@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -48,7 +49,7 @@ class UpstreamConfigCompatTest {
   /** Minor version of a release tag (v0.5.9 → 9), HEAD counts as later than every release. */
   private static int minor(String version) {
     if (version.equals("HEAD")) return Integer.MAX_VALUE;
-    String[] p = version.substring(1).split("\\.");
+    String[] p = version.substring(1).split("\\.", -1);
     return p[1].equals("4") ? -1 : Integer.parseInt(p[2]); // v0.4.2 comes before v0.5.0
   }
 
@@ -295,7 +296,7 @@ class UpstreamConfigCompatTest {
     KmsConfig c =
         KmsConfigLoader.parse(
             "[core]\nadmin_token_hash = \""
-                + sha256Hex(token).toUpperCase()
+                + sha256Hex(token).toUpperCase(Locale.ROOT)
                 + "\"\n"
                 + "[core.admin]\nenabled = true\n",
             NO_ENV);

@@ -3,6 +3,7 @@ package dev.cvmkms.kms.encoding;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +45,7 @@ class PemTest {
 
   @Test
   void decode_refusesCharactersOutsideTheBase64Alphabet() {
-    String body = A.split("\n")[1];
+    String body = A.split("\n", -1)[1];
     assertThatThrownBy(
             () ->
                 Pem.decode(
@@ -60,9 +61,9 @@ class PemTest {
 
   @Test
   void decode_neverEchoesTheContent() {
-    String secret = Pem.encode("PRIVATE KEY", "do-not-echo".getBytes());
+    String secret = Pem.encode("PRIVATE KEY", "do-not-echo".getBytes(StandardCharsets.UTF_8));
     assertThatThrownBy(() -> Pem.decode(secret, "CERTIFICATE"))
         .message()
-        .doesNotContain(secret.split("\n")[1]);
+        .doesNotContain(secret.split("\n", -1)[1]);
   }
 }
