@@ -44,7 +44,7 @@ record Chain(Anvil anvil, ChainFixture fixture, BootInfo mockKms) implements Aut
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     anvil.close();
   }
 }

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,10 +28,10 @@ class BootstrapOnboardIT {
   @Test
   void bootstrapThenOnboardAReplica_throughThePlaybooks() throws Exception {
     Path state = tmp.resolve("state");
-    int portA = freePort();
-    int portB = freePort();
-    try (Kms a = Kms.start(tmp.resolve("a"), portA);
-        Kms b = Kms.start(tmp.resolve("b"), portB)) {
+    try (Kms a = Kms.start(tmp.resolve("a"), freePort());
+        Kms b = Kms.start(tmp.resolve("b"), freePort())) {
+      int portA = a.port();
+      int portB = b.port();
       Ansible.Result boot =
           Ansible.playbook(
                   tmp,
@@ -111,7 +110,7 @@ class BootstrapOnboardIT {
   }
 
   /** `kms dev --onboard` as a child process, stopped by PID. */
-  private record Kms(Process process) implements AutoCloseable {
+  private record Kms(Process process, int port) implements AutoCloseable {
     static Kms start(Path dir, int port) throws IOException {
       Files.createDirectories(dir);
       Path jar = Ansible.REPO.resolve("kms/target/kms.jar");
@@ -131,15 +130,12 @@ class BootstrapOnboardIT {
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("kms.log").toFile())
               .start();
-      return new Kms(p);
+      return new Kms(p, port);
     }
 
     @Override
-    public void close() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
+    public void close() {
+      Stop.process(process, Duration.ofSeconds(30));
     }
   }
 

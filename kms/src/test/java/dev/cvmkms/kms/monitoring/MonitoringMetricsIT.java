@@ -169,7 +169,7 @@ class MonitoringMetricsIT {
 
   /** Prometheus text format: metric name to the label names seen on its series. */
   private static void parse(String text, Map<String, Set<String>> out) {
-    for (String line : text.split("\n")) {
+    for (String line : text.lines().toList()) {
       if (line.isBlank() || line.startsWith("#")) {
         continue;
       }

@@ -165,7 +165,7 @@ public final class FreezeSoak {
   static int failedInfoCalls(KmsProcess kms, HttpClient http) throws Exception {
     String metrics = http.send(kms.get("/metrics"), HttpResponse.BodyHandlers.ofString()).body();
     double n = 0;
-    for (String line : metrics.split("\n")) {
+    for (String line : metrics.lines().toList()) {
       if (line.startsWith("kms_auth_webhook_calls_seconds_count{")
           && line.contains("operation=\"info\"")
           && !line.contains("outcome=\"ok\"")) {
@@ -191,7 +191,7 @@ public final class FreezeSoak {
       for (int i = 0; i < s.clients(); i++) {
         HttpClient http = KmsProcess.client(certDir.resolve("root-ca.crt"));
         clients.add(http);
-        pool.submit(() -> poll(http, kms, new SoakRecorder(), phase, t0, ms, s.clientInterval()));
+        pool.execute(() -> poll(http, kms, new SoakRecorder(), phase, t0, ms, s.clientInterval()));
       }
     } finally {
       pool.shutdown();
@@ -210,7 +210,7 @@ public final class FreezeSoak {
   static int unscheduledInfoLoads(KmsProcess kms, HttpClient http) throws Exception {
     String metrics = http.send(kms.get("/metrics"), HttpResponse.BodyHandlers.ofString()).body();
     double n = 0;
-    for (String line : metrics.split("\n")) {
+    for (String line : metrics.lines().toList()) {
       if (line.startsWith("kms_auth_info_loads_total{")
           && (line.contains("reason=\"start\"") || line.contains("reason=\"read\""))) {
         n += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
@@ -223,7 +223,7 @@ public final class FreezeSoak {
   static int infoFetches(KmsProcess kms, HttpClient http) throws Exception {
     String metrics = http.send(kms.get("/metrics"), HttpResponse.BodyHandlers.ofString()).body();
     double n = 0;
-    for (String line : metrics.split("\n")) {
+    for (String line : metrics.lines().toList()) {
       if (line.startsWith("kms_auth_webhook_calls_seconds_count{")
           && line.contains("operation=\"info\"")) {
         n += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
@@ -244,7 +244,7 @@ public final class FreezeSoak {
     try {
       for (int i = 0; i < s.clients(); i++) {
         HttpClient http = KmsProcess.client(certDir.resolve("root-ca.crt"));
-        pool.submit(() -> poll(http, kms, rec, phaseNow, t0, totalMs, s.clientInterval()));
+        pool.execute(() -> poll(http, kms, rec, phaseNow, t0, totalMs, s.clientInterval()));
       }
       // The phase controller and sampler run here; bounded by the plan's end.
       for (Phase p : phases) {
