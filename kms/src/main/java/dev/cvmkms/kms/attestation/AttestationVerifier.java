@@ -4,7 +4,6 @@ import dev.cvmkms.kms.attestation.AttestationException.Reason;
 import dev.cvmkms.kms.attestation.dcap.Collateral;
 import dev.cvmkms.kms.attestation.dcap.CollateralSource;
 import dev.cvmkms.kms.attestation.dcap.DcapVerifier;
-import dev.cvmkms.kms.attestation.dcap.PckChainCheck;
 import dev.cvmkms.kms.attestation.dcap.TdxQuote;
 import dev.cvmkms.kms.attestation.dcap.VerifiedQuote;
 import dev.cvmkms.kms.attestation.eventlog.EventLogs;
@@ -109,7 +108,7 @@ public final class AttestationVerifier {
       return new Prepared(quote, key, finish(att, quote, hit.get(), now));
     }
     // A miss costs an upstream call: only for a chain that is also within its validity now.
-    PckChainCheck.requireAnchored(quote, dcap.trustAnchor(), now);
+    dcap.fetchableCollateralKey(quote, now);
     return new Prepared(quote, key, null);
   }
 

@@ -8,7 +8,6 @@ import dev.cvmkms.kms.attestation.dcap.Certs;
 import dev.cvmkms.kms.attestation.dcap.Collateral;
 import dev.cvmkms.kms.attestation.dcap.CollateralSource;
 import dev.cvmkms.kms.attestation.dcap.DcapVerifier;
-import dev.cvmkms.kms.attestation.dcap.PckChainCheck;
 import dev.cvmkms.kms.attestation.dcap.TdReport;
 import dev.cvmkms.kms.attestation.dcap.TdxQuote;
 import dev.cvmkms.kms.attestation.dcap.TrustAnchor;
@@ -156,7 +155,7 @@ public final class VerifyQuoteCommand implements Callable<Integer> {
       DcapVerifier dcap = new DcapVerifier(anchor);
       CollateralSource.Key key =
           collateralFile == null && !mock
-              ? PckChainCheck.requireAnchored(parsed, anchor, now)
+              ? dcap.fetchableCollateralKey(parsed, now)
               : CollateralSource.Key.of(parsed);
       VerifiedQuote v = dcap.verify(parsed, fetch(source, key), now);
       o.put("verdict", "valid");

@@ -93,4 +93,22 @@ class CollateralGateTest {
         .isInstanceOf(AttestationException.class);
     assertThat(fetches).hasValue(1);
   }
+
+  @Test
+  void aChainOutsideItsValidity_costsNoFetch_evenThoughItVerified() {
+    VersionedAttestation real = honest.attestation(new byte[64]);
+    Instant afterExpiry = Instant.parse("2100-01-02T00:00:00Z"); // the mock PKI's end + 1 day
+    assertThatThrownBy(() -> verifier.verify(real, null, afterExpiry))
+        .isInstanceOfSatisfying(
+            AttestationException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(Reason.EXPIRED);
+              assertThat(e.getMessage()).contains("PCK certificate: certificate valid");
+            });
+    assertThat(fetches).hasValue(0);
+    assertThat(cache.size()).isZero();
+    // The same chain is still good today, and now fetched once.
+    assertThat(verifier.verify(real, null, NOW).quote().status().intelName()).isEqualTo("UpToDate");
+    assertThat(fetches).hasValue(1);
+  }
 }

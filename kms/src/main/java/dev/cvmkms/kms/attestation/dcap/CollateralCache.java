@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  *       {@code failureBackoff} (a bounded negative cache), so a dead PCCS is not asked per request.
  * </ul>
  *
- * Callers must only {@link #fetch} for keys of quotes whose PCK chain verified ({@link
- * PckChainCheck}); {@link dev.cvmkms.kms.attestation.AttestationVerifier} does.
+ * Callers must only {@link #fetch} for keys of quotes whose PCK chain verified and is current
+ * ({@link DcapVerifier#fetchableCollateralKey}); {@link
+ * dev.cvmkms.kms.attestation.AttestationVerifier} does.
  */
 public final class CollateralCache implements CollateralSource {
   private static final Logger LOG = LoggerFactory.getLogger(CollateralCache.class);

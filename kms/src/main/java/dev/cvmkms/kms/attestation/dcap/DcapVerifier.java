@@ -160,6 +160,17 @@ public final class DcapVerifier {
     return platformChain(quote.pckChainPem()).collateralKey;
   }
 
+  /**
+   * The gate before a collateral fetch: {@link #collateralKey}, and both PCK certificates within
+   * their validity at {@code now}, so an expired platform never costs an upstream call. (Revocation
+   * needs the collateral; {@link #verify} checks it.)
+   */
+  public CollateralSource.Key fetchableCollateralKey(TdxQuote quote, Instant now) {
+    PlatformChain pck = platformChain(quote.pckChainPem());
+    pck.requireValidAt(now);
+    return pck.collateralKey;
+  }
+
   /** How many PCK chains this verifier verified in full (signatures), for tests and metrics. */
   public long pckChainsVerified() {
     return chainsVerified.sum();
@@ -187,14 +198,18 @@ public final class DcapVerifier {
 
     /** What is checked on every call: validity at {@code now}, revocation under {@code c}. */
     void requireCurrent(CheckedCollateral c, Instant now) {
-      Certs.requireValidAt(leaf, now, "PCK certificate");
-      Certs.requireValidAt(ca, now, "PCK CA certificate");
+      requireValidAt(now);
       if (!c.pckCrl.getIssuerX500Principal().equals(leaf.getIssuerX500Principal())) {
         throw new AttestationException(
             Reason.INVALID_COLLATERAL, "PCK CRL is not from the PCK certificate's issuer");
       }
       Certs.requireNotRevoked(c.pckCrl, leaf, "PCK certificate");
       Certs.requireNotRevoked(c.rootCrl, ca, "PCK CA certificate");
+    }
+
+    void requireValidAt(Instant now) {
+      Certs.requireValidAt(leaf, now, "PCK certificate");
+      Certs.requireValidAt(ca, now, "PCK CA certificate");
     }
   }
 
