@@ -5,20 +5,15 @@ import com.google.protobuf.Empty;
 import dev.cvmkms.kms.KmsException;
 import dev.cvmkms.kms.attestation.AttestationException;
 import dev.cvmkms.kms.attestation.VerifiedAttestation;
-import dev.cvmkms.kms.attestation.dcap.TdxQuote;
-import dev.cvmkms.kms.attestation.eventlog.EventLogs;
-import dev.cvmkms.kms.attestation.eventlog.TdxEvent;
-import dev.cvmkms.kms.attestation.ratls.RaTlsExtensions;
-import dev.cvmkms.kms.attestation.ratls.VersionedAttestation;
 import dev.cvmkms.kms.auth.AuthInfo;
 import dev.cvmkms.kms.auth.AuthPolicy;
 import dev.cvmkms.kms.encoding.Pem;
 import dev.cvmkms.kms.keys.AppCertChain;
 import dev.cvmkms.kms.keys.AppInfoExtension;
 import dev.cvmkms.kms.keys.RootKeys;
+import dev.cvmkms.kms.keys.csr.AttestedCsr;
 import dev.cvmkms.kms.keys.csr.CertConfig;
 import dev.cvmkms.kms.keys.csr.CertSigningRequest;
-import dev.cvmkms.kms.keys.csr.CsrAttestation;
 import dev.cvmkms.kms.keys.csr.CsrException;
 import dev.cvmkms.kms.keys.csr.ScaleCsr;
 import dev.cvmkms.kms.keys.derivation.AppKeys;
@@ -38,10 +33,8 @@ import dev.cvmkms.kms.proto.SignCertRequest;
 import dev.cvmkms.kms.proto.SignCertResponse;
 import dev.cvmkms.kms.rpc.Caller;
 import io.vertx.core.Future;
-import java.nio.charset.StandardCharsets;
 import java.security.interfaces.ECPrivateKey;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.jspecify.annotations.Nullable;
@@ -252,13 +245,7 @@ public final class KmsService {
         .build();
   }
 
-  /** A CSR whose signature holds and whose attestation is verified against its own key. */
-  private record VerifiedCsr(CertSigningRequest csr, VerifiedAttestation attestation) {}
-
-  /** A CSR whose signature holds, with its attestation decoded (not yet verified). */
-  private record ParsedCsr(CertSigningRequest csr, VersionedAttestation attestation) {}
-
-  private static ParsedCsr parsedCsr(SignCertRequest request) {
+  private static AttestedCsr.Parsed parsedCsr(SignCertRequest request) {
     CertSigningRequest csr;
     try {
       csr =
@@ -269,20 +256,18 @@ public final class KmsService {
     } catch (CsrException e) {
       throw KmsException.invalid(e.getMessage());
     }
-    VersionedAttestation attestation;
     try {
-      attestation = versioned(csr.attestation());
+      return AttestedCsr.parse(csr);
     } catch (AttestationException e) {
       throw KmsException.invalid("Failed to parse csr: " + e.getMessage());
     }
-    return new ParsedCsr(csr, attestation);
   }
 
   /**
    * Verifies the CSR's attestation against its own key; the crypto worker is released while
    * collateral is fetched.
    */
-  private static Future<VerifiedCsr> verifiedCsr(KeyRelease r, ParsedCsr p) {
+  private static Future<AttestedCsr.Verified> verifiedCsr(KeyRelease r, AttestedCsr.Parsed p) {
     if (r.verifier().isEmpty()) {
       return Future.failedFuture(
           csrError(
@@ -299,25 +284,17 @@ public final class KmsService {
                       task.run();
                       return null;
                     });
-    var stage =
-        r.verifier()
-            .get()
-            .verifyAsync(
-                p.attestation(),
-                RaTlsExtensions.reportData(p.csr().pubkey()),
-                r.clock().instant(),
-                onCrypto);
-    Future<VerifiedAttestation> f =
+    var stage = AttestedCsr.verify(r.verifier().get(), p, r.clock().instant(), onCrypto);
+    Future<AttestedCsr.Verified> f =
         ctx == null ? Future.fromCompletionStage(stage) : Future.fromCompletionStage(stage, ctx);
-    return f.map(v -> new VerifiedCsr(p.csr(), v))
-        .recover(
-            e -> {
-              Throwable t =
-                  e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                      ? e.getCause()
-                      : e;
-              return Future.failedFuture(t instanceof AttestationException a ? csrError(a) : t);
-            });
+    return f.recover(
+        e -> {
+          Throwable t =
+              e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                  ? e.getCause()
+                  : e;
+          return Future.failedFuture(t instanceof AttestationException a ? csrError(a) : t);
+        });
   }
 
   private static KmsException csrError(AttestationException e) {
@@ -329,27 +306,8 @@ public final class KmsService {
         e);
   }
 
-  /** V2 carries VersionedAttestation bytes; V1 a raw quote and a JSON event log (legacy TDX). */
-  private static VersionedAttestation versioned(CsrAttestation attestation) {
-    return switch (attestation) {
-      case CsrAttestation.Versioned v -> VersionedAttestation.decode(v.bytes());
-      case CsrAttestation.LegacyTdx legacy -> {
-        List<TdxEvent> events =
-            EventLogs.parseJson(new String(legacy.eventLog(), StandardCharsets.UTF_8));
-        byte[] quote = legacy.quote();
-        yield new VersionedAttestation(
-            0,
-            quote,
-            events,
-            EventLogs.runtimeEvents(events),
-            TdxQuote.parse(quote).body().reportData(),
-            "");
-      }
-    };
-  }
-
   private static SignCertResponse signedChain(
-      KeyRelease r, VerifiedCsr verified, AuthorizedBoot boot) {
+      KeyRelease r, AttestedCsr.Verified verified, AuthorizedBoot boot) {
     CertConfig config = verified.csr().config();
     VerifiedAttestation att = verified.attestation();
     // As dstack's sign_csr: app info with the runtime RTMR3 and the embedded vm_config.

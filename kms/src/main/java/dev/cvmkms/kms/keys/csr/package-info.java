@@ -6,8 +6,9 @@
  *
  * <p>Input comes from the network: every length is checked against the remaining input and a cap
  * before anything is allocated, and every failure is a clean {@link
- * dev.cvmkms.kms.attestation.ratls.ScaleException} or {@link CsrException}. Issuing the certificate
- * and verifying the embedded attestation happen elsewhere.
+ * dev.cvmkms.kms.attestation.ratls.ScaleException} or {@link CsrException}. {@link AttestedCsr}
+ * decodes the embedded attestation and verifies it against the CSR's key; issuing the certificate
+ * is {@code keys}' {@code AppCertificates}.
  */
 @NullMarked
 package dev.cvmkms.kms.keys.csr;
