@@ -24,7 +24,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -187,33 +188,39 @@ class ListenerGuardTest {
       slowBody.add(b);
       idle.add(connect("127.0.0.1"));
     }
-    // One byte per connection every 50 ms, for as long as the server keeps them open.
+    // One byte per connection every 50 ms (a timer, not a sleeping loop), for as long as the test
+    // runs; the server's deadlines, not the pace, decide when they are cut.
     byte[] head = "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII);
-    Future<?> dripper =
-        threads.submit(
-            () -> {
-              for (int tick = 0; tick < 2000 && !Thread.currentThread().isInterrupted(); tick++) {
+    AtomicInteger tick = new AtomicInteger();
+    ScheduledExecutorService dripper = Executors.newSingleThreadScheduledExecutor();
+    try {
+      ScheduledFuture<?> unused =
+          dripper.scheduleAtFixedRate(
+              () -> {
+                int t = tick.getAndIncrement();
                 for (int i = 0; i < n; i++) {
-                  drip(slowHead.get(i), tick < head.length ? head[tick] : (byte) 'a');
+                  drip(slowHead.get(i), t < head.length ? head[t] : (byte) 'a');
                   drip(slowBody.get(i), (byte) 'b');
                 }
-                Thread.sleep(50);
-              }
-              return null;
-            });
-    assertThat(polite()).startsWith("HTTP/1.1 200").endsWith("OK");
-    await()
-        .atMost(AWAIT)
-        .until(
-            () ->
-                slowHead.stream().allMatch(ListenerGuardTest::closedByServer)
-                    && slowBody.stream().allMatch(ListenerGuardTest::closedByServer)
-                    && idle.stream().allMatch(ListenerGuardTest::closedByServer));
-    assertThat(guard.cut(Cause.HEADER_TIMEOUT)).isGreaterThanOrEqualTo(2L * n);
-    assertThat(guard.cut(Cause.BODY_TIMEOUT)).isEqualTo(n);
-    assertThat(polite()).startsWith("HTTP/1.1 200").endsWith("OK");
-    await().atMost(AWAIT).until(() -> guard.openConnections() == 0);
-    dripper.cancel(true); // every socket is closed: nothing left to drip on
+              },
+              0,
+              50,
+              TimeUnit.MILLISECONDS);
+      assertThat(polite()).startsWith("HTTP/1.1 200").endsWith("OK");
+      await()
+          .atMost(AWAIT)
+          .until(
+              () ->
+                  slowHead.stream().allMatch(ListenerGuardTest::closedByServer)
+                      && slowBody.stream().allMatch(ListenerGuardTest::closedByServer)
+                      && idle.stream().allMatch(ListenerGuardTest::closedByServer));
+      assertThat(guard.cut(Cause.HEADER_TIMEOUT)).isGreaterThanOrEqualTo(2L * n);
+      assertThat(guard.cut(Cause.BODY_TIMEOUT)).isEqualTo(n);
+      assertThat(polite()).startsWith("HTTP/1.1 200").endsWith("OK");
+      await().atMost(AWAIT).until(() -> guard.openConnections() == 0);
+    } finally {
+      dripper.shutdownNow();
+    }
   }
 
   private static void drip(Socket s, byte b) {
