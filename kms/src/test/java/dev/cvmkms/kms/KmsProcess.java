@@ -1,5 +1,6 @@
 package dev.cvmkms.kms;
 
+import dev.cvmkms.autheth.testing.ChildProcess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
@@ -16,7 +17,6 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -157,15 +157,7 @@ public final class KmsProcess implements AutoCloseable {
    * interrupt flag stays set). Idempotent: {@link #close()} after it does nothing more.
    */
   public void stop() {
-    process.destroy();
-    try {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly(); // no time left to wait: still do not leave the KMS running
-      Thread.currentThread().interrupt();
-    }
+    ChildProcess.stop(process, Duration.ofSeconds(20));
   }
 
   /** {@link #stop()}. */

@@ -102,14 +102,6 @@ public final class Anvil implements AutoCloseable {
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly(); // no time to wait: still do not leave the chain running
-      Thread.currentThread().interrupt();
-    }
+    ChildProcess.stop(process, java.time.Duration.ofSeconds(5));
   }
 }

@@ -129,15 +129,7 @@ public final class AuthEthJar {
 
     @Override
     public void close() {
-      process.destroy(); // SIGTERM: graceful shutdown path
-      try {
-        if (!process.waitFor(15, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly(); // no time to wait: still do not leave the server running
-        Thread.currentThread().interrupt();
-      }
+      ChildProcess.stop(process, Duration.ofSeconds(15)); // SIGTERM first: the graceful path
     }
   }
 }

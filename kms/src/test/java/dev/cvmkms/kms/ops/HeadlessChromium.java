@@ -3,6 +3,7 @@ package dev.cvmkms.kms.ops;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.cvmkms.autheth.testing.ChildProcess;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -187,15 +188,7 @@ final class HeadlessChromium implements AutoCloseable {
     try {
       socket.abort();
     } finally {
-      process.destroy();
-      try {
-        if (!process.waitFor(10, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly(); // still end it; only the waiting stops
-        Thread.currentThread().interrupt();
-      }
+      ChildProcess.stop(process, Duration.ofSeconds(10));
     }
   }
 
