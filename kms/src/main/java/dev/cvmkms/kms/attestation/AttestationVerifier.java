@@ -108,8 +108,7 @@ public final class AttestationVerifier {
       return new Prepared(quote, key, finish(att, quote, hit.get(), now));
     }
     // A miss costs an upstream call: only for a chain that is also within its validity now.
-    dcap.fetchableCollateralKey(quote, now);
-    return new Prepared(quote, key, null);
+    return new Prepared(quote, dcap.fetchableCollateralKey(quote, now), null);
   }
 
   private VerifiedAttestation finish(
