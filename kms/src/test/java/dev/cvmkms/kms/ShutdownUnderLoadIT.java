@@ -2,8 +2,8 @@ package dev.cvmkms.kms;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.cvmkms.kms.ops.SteadyLoad;
-import dev.cvmkms.kms.ops.SteadyLoad.Outcome;
+import dev.cvmkms.autheth.testing.SteadyLoad;
+import dev.cvmkms.autheth.testing.SteadyLoad.Outcome;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
